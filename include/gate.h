@@ -1,0 +1,15 @@
+/* The readiness gate of serve mode: `wait_for` dependencies must be healthy before the server
+ * starts (SPEC.md "Health and readiness"). */
+#ifndef SLIPWAY_GATE_H
+#define SLIPWAY_GATE_H
+
+#include "config.h"
+
+#include <uv.h>
+
+/* Runs the loop until every wait_for dependency is healthy. Returns 0; 3 when wait_timeout
+ * expired; 128+N as soon as *stop_signal becomes N (set by the caller's signal watcher).
+ * Without wait_for it returns 0 at once and loads no database library. */
+int sw_gate_wait(uv_loop_t *loop, const struct sw_config *cfg, const int *stop_signal);
+
+#endif

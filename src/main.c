@@ -1,0 +1,54 @@
+/* slipway: container entrypoint. Parses the command line, loads the config, dispatches. */
+#include "cli.h"
+#include "commands.h"
+#include "config.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "serve.h"
+
+#include <stdio.h>
+
+/* Docker reserves healthcheck exit codes other than 0 and 1: health never uses them. */
+static int failure_code(enum sw_mode mode, int code)
+{
+    return mode == SW_MODE_HEALTH && code != SW_EXIT_OK ? SW_EXIT_FAIL : code;
+}
+
+static int run(const struct sw_cli *cli, const struct sw_config *cfg)
+{
+    switch (cli->mode) {
+    case SW_MODE_SERVE:
+        return sw_serve(cfg, cli->command);
+    case SW_MODE_CHECK:
+        return sw_check_main(cfg);
+    default:
+        sw_error("this command is not available in this build");
+        return SW_EXIT_USAGE;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct sw_cli cli;
+    struct sw_config cfg;
+    sw_err err;
+    int code;
+
+    switch (sw_cli_parse(argc, argv, &cli, &err)) {
+    case SW_CLI_DONE:
+        return SW_EXIT_OK;
+    case SW_CLI_ERROR:
+        fprintf(stderr, "slipway: %s (see slipway --help)\n", err.msg);
+        return failure_code(cli.mode, SW_EXIT_USAGE);
+    case SW_CLI_RUN:
+        break;
+    }
+    sw_log_init(cli.log_format, cli.verbosity);
+    if (sw_config_load(&cfg, cli.config, &err) < 0) {
+        sw_error("%s", err.msg);
+        return failure_code(cli.mode, SW_EXIT_USAGE);
+    }
+    code = failure_code(cli.mode, run(&cli, &cfg));
+    sw_config_free(&cfg);
+    return code;
+}
