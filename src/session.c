@@ -1,0 +1,148 @@
+#include "session.h"
+
+#include "exitcodes.h"
+#include "lock.h"
+#include "log.h"
+
+#include <signal.h>
+#include <string.h>
+
+/* Bound on the clean-up queries after a stop (unlock), so the exit stays prompt. */
+#define CLEANUP_MS 500
+
+static const int stop_signals[SW_SESSION_SIGNALS] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP};
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct sw_session *s = h->data;
+    if (!s->stop)
+        s->stop = signum;
+}
+
+static int start_signals(struct sw_session *s)
+{
+    for (size_t i = 0; i < SW_SESSION_SIGNALS; i++) {
+        int r = uv_signal_init(&s->loop, &s->signals[i]);
+        if (r == 0) {
+            s->signals[i].data = s;
+            r = uv_signal_start(&s->signals[i], on_signal, stop_signals[i]);
+        }
+        if (r < 0) {
+            sw_error("cannot watch signal %d: %s", stop_signals[i], uv_strerror(r));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int sw_session_stop_code(const struct sw_session *s)
+{
+    return SW_EXIT_SIGNAL_BASE + s->stop;
+}
+
+int sw_session_connect(struct sw_session *s, struct sw_db **out, const char *purpose)
+{
+    sw_err err;
+
+    switch (sw_db_connect(out, &s->loop, &s->stop, &s->cfg->database, purpose, &err)) {
+    case SW_DB_CONNECTED:
+        return SW_EXIT_OK;
+    case SW_DB_BAD_CONFIG:
+        sw_error("%s", err.msg);
+        return SW_EXIT_USAGE;
+    case SW_DB_UNREACHABLE:
+        sw_error("%s", err.msg);
+        return SW_EXIT_UNREACHABLE;
+    case SW_DB_NOLIB:
+        sw_error("%s", err.msg);
+        return SW_EXIT_FAIL;
+    case SW_DB_STOP:
+        break;
+    }
+    sw_info("stopped by signal %d while connecting", s->stop);
+    return sw_session_stop_code(s);
+}
+
+static int take_lock(struct sw_session *s)
+{
+    const struct sw_migrations_conf *mc = &s->cfg->migrations;
+    sw_err err;
+
+    switch (sw_lock_acquire(s->db, mc->table, mc->lock_wait_ms, &err)) {
+    case SW_LOCK_HELD:
+        s->locked = true;
+        if (sw_history_create(s->db, &s->tables, &err) < 0) {
+            sw_error("cannot create the slipway tables: %s", err.msg);
+            return SW_EXIT_FAIL;
+        }
+        return SW_EXIT_OK;
+    case SW_LOCK_TIMEOUT:
+        sw_error("%s", err.msg);
+        return SW_EXIT_LOCK;
+    case SW_LOCK_ERROR:
+        sw_error("upgrade lock: %s", err.msg);
+        return SW_EXIT_FAIL;
+    case SW_LOCK_STOP:
+        break;
+    }
+    sw_info("stopped by signal %d while waiting for the upgrade lock", s->stop);
+    return sw_session_stop_code(s);
+}
+
+int sw_session_open(struct sw_session *s, const struct sw_config *cfg, const char *purpose,
+                    enum sw_session_kind kind)
+{
+    sw_err err;
+    int r;
+
+    memset(s, 0, sizeof *s);
+    s->cfg = cfg;
+    r = uv_loop_init(&s->loop);
+    if (r < 0) {
+        sw_error("cannot create the event loop: %s", uv_strerror(r));
+        return SW_EXIT_FAIL;
+    }
+    s->loop_ready = true;
+    if (start_signals(s) < 0)
+        return SW_EXIT_FAIL;
+    if (kind == SW_SESSION_LOOP)
+        return SW_EXIT_OK;
+    r = sw_session_connect(s, &s->db, purpose);
+    if (r != SW_EXIT_OK)
+        return r;
+    if (sw_tables_init(&s->tables, s->db, cfg->migrations.table, &err) < 0) {
+        sw_error("[migrations] table: %s", err.msg);
+        return SW_EXIT_USAGE;
+    }
+    return kind == SW_SESSION_LOCK ? take_lock(s) : SW_EXIT_OK;
+}
+
+static void close_handle(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+void sw_session_close(struct sw_session *s)
+{
+    sw_err err;
+
+    if (s->locked) {
+        sw_db_cleanup(s->db, CLEANUP_MS);
+        if (sw_lock_release(s->db, s->cfg->migrations.table, &err) < 0)
+            sw_warn("cannot release the upgrade lock (the server drops it as we disconnect): "
+                    "%s",
+                    err.msg);
+    }
+    sw_db_close(s->db);
+    sw_tables_free(&s->tables);
+    if (s->loop_ready) {
+        /* the signal watchers and whatever the connections left closing */
+        uv_walk(&s->loop, close_handle, NULL);
+        uv_run(&s->loop, UV_RUN_DEFAULT);
+        if (uv_loop_close(&s->loop) < 0)
+            sw_debug("event loop still busy at exit");
+    }
+    memset(s, 0, sizeof *s);
+}

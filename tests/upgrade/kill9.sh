@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SIGKILL at random moments, then a rerun converges: every migration applied exactly once,
+# no-transaction progress resumed, the lock never left behind (the server drops it with the
+# session). No-transaction statements are written to be re-runnable, as they must be: a kill
+# between a statement and its progress row replays that statement.
+TEST_NAME=kill9
+. "$SRCDIR/tests/upgrade/lib.sh"
+
+printf 'CREATE TABLE runs (version int PRIMARY KEY);\n' >"$MIG/0001_runs.sql"
+for v in $(seq 2 30); do
+    f=$MIG/$(printf %04d "$v")_m.sql
+    if [ $((v % 5)) = 0 ]; then
+        printf -- '-- slipway:no-transaction\nCREATE TABLE IF NOT EXISTS nt%d (x int);\nSELECT pg_sleep(0.05);\nINSERT INTO runs VALUES (%d) ON CONFLICT DO NOTHING;\n' "$v" "$v" >"$f"
+    else
+        printf 'INSERT INTO runs VALUES (%d);\nSELECT pg_sleep(0.05);\n' "$v" >"$f"
+    fi
+done
+
+killed=0
+for i in $(seq 1 8); do
+    "$SLIPWAY" -c "$CONF" --upgrade >"$TMP/k$i.log" 2>&1 &
+    pid=$!
+    sleep "0.$((RANDOM % 4 + 1))"
+    kill -KILL "$pid" 2>/dev/null && killed=$((killed + 1))
+    { wait "$pid"; } 2>/dev/null
+done
+[ "$killed" -gt 0 ]
+ok $? "$killed of 8 upgraders were killed midway"
+
+sw --upgrade
+is "$RC" 0 "the rerun after the kills exits 0"
+is "$(q "SELECT count(*) FROM runs")" 29 "every migration's effect is there once"
+is "$(q "SELECT count(*) FROM slipway_migrations WHERE success")" 30 "all thirty recorded as applied"
+is "$(q "SELECT count(*) FROM slipway_migrations WHERE NOT success")" 0 "none left half-done"
+sw --upgrade
+like "$OUT" "nothing to do: schema version 30" "and a further run has nothing to do"
+
+done_testing

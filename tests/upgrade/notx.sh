@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# -- slipway:no-transaction: statement by statement, progress recorded, a failed run resumes
+# at the failed statement. A failing transactional migration commits nothing.
+TEST_NAME=notx
+. "$SRCDIR/tests/upgrade/lib.sh"
+
+cat >"$MIG/0001_table.sql" <<'SQL'
+CREATE TABLE items (id int, label text);
+SQL
+cat >"$MIG/0002_index.sql" <<'SQL'
+-- slipway:no-transaction
+CREATE UNIQUE INDEX CONCURRENTLY items_id ON items (id);
+INSERT INTO items VALUES (1, 'one; with a semicolon');
+/* the failure: a duplicate of row 1 */
+INSERT INTO items VALUES
+    (1, 'duplicate');
+INSERT INTO items VALUES (2, 'two');
+SQL
+
+sw --upgrade
+is "$RC" 1 "a failing no-transaction statement exits 1"
+like "$OUT" "0002_index.sql:5: ERROR: duplicate key value" "error names the file and its line"
+like "$OUT" "SQLSTATE 23505" "error carries the SQLSTATE"
+like "$OUT" "resumes at statement 3" "says where the next run resumes"
+is "$(q "SELECT statements_done || ' ' || success FROM slipway_migrations WHERE version = 2")" \
+    "2 false" "progress recorded: 2 statements done, not successful"
+is "$(q "SELECT count(*) FROM items")" 1 "statements before the failure stay applied"
+is "$(q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_id'::regclass")" t \
+    "CREATE INDEX CONCURRENTLY ran outside a transaction"
+
+sw status
+like "$OUT" "stopped after statement 2" "status shows the half-applied migration"
+
+sed -i 's/(1, .duplicate.)/(3, $$three$$)/' "$MIG/0002_index.sql"
+sw --upgrade
+is "$RC" 0 "the fixed file completes"
+like "$OUT" "0002_index.sql: resuming at statement 3 of 4" "resumes at the failed statement"
+like "$OUT" "[1/1] 0002_index.sql applied in" "progress line for the resumed file"
+is "$(q "SELECT string_agg(id::text, ',' ORDER BY id) FROM items")" "1,2,3" \
+    "earlier statements were not run twice"
+is "$(q "SELECT statements_done || ' ' || success FROM slipway_migrations WHERE version = 2")" \
+    "4 true" "history row complete"
+want=$(sha256sum <"$MIG/0002_index.sql" | cut -d' ' -f1)
+is "$(q "SELECT checksum FROM slipway_migrations WHERE version = 2")" "$want" \
+    "checksum of the fixed file recorded"
+
+cat >"$MIG/0003_broken.sql" <<'SQL'
+CREATE TABLE broken_t (x int);
+INSERT INTO broken_t VALUES (1);
+
+SELECT * FROM no_such_table;
+SQL
+sw --upgrade
+is "$RC" 1 "a failing transactional migration exits 1"
+like "$OUT" "0003_broken.sql:4: ERROR: relation \"no_such_table\" does not exist" \
+    "server error with file and line"
+is "$(q "SELECT to_regclass('broken_t') IS NULL")" t "nothing of it was committed"
+is "$(q "SELECT count(*) FROM slipway_migrations WHERE version = 3")" 0 "no history row"
+
+done_testing
