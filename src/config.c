@@ -392,6 +392,18 @@ static int apply_env_key(struct section *sec, size_t k, sw_err *err)
     return 0;
 }
 
+/* Most containers set no SLIPWAY_* variable: one pass over the environment tells, and spares
+ * every start-up the per-key lookups. */
+static bool any_slipway_env(void)
+{
+    extern char **environ;
+
+    for (char **e = environ; e && *e; e++)
+        if (strncmp(*e, "SLIPWAY_", 8) == 0)
+            return true;
+    return false;
+}
+
 static int apply_env(struct section *sec, sw_err *err)
 {
     for (size_t k = 0; k < sec->def->n_keys; k++)
@@ -657,6 +669,12 @@ static int validate(struct sw_config *cfg, struct loader *ld, sw_err *err)
             return -1;
     if (validate_wait_for(cfg, serve, err) < 0)
         return -1;
+    /* An empty value converts to NULL, and every command reads this directory. */
+    if (!cfg->migrations.dir) {
+        sw_err_set(err, "%s: dir is empty (expected the migrations directory)",
+                   origin_of(&ld->fixed[2], "dir"));
+        return -1;
+    }
     if (!cfg->migrations.table || !valid_table(cfg->migrations.table)) {
         sw_err_set(err, "%s: bad table name '%s' (expected name or schema.name)",
                    origin_of(&ld->fixed[2], "table"),
@@ -689,8 +707,11 @@ static int fallback_database_url(struct sw_config *cfg, sw_err *err)
 
 static int build_config(struct sw_config *cfg, struct loader *ld, sw_err *err)
 {
+    bool env = any_slipway_env();
+
     for (size_t i = 0; i < 3; i++)
-        if (apply_env(&ld->fixed[i], err) < 0 || convert_section(&ld->fixed[i], cfg, err) < 0)
+        if ((env && apply_env(&ld->fixed[i], err) < 0) ||
+            convert_section(&ld->fixed[i], cfg, err) < 0)
             return -1;
     cfg->tasks = calloc(ld->n_tasks ? ld->n_tasks : 1, sizeof *cfg->tasks);
     if (!cfg->tasks) {
@@ -701,7 +722,7 @@ static int build_config(struct sw_config *cfg, struct loader *ld, sw_err *err)
         struct sw_task *t = &cfg->tasks[i];
         cfg->n_tasks++;
         snprintf(t->origin, sizeof t->origin, "%s", ld->tasks[i].origin);
-        if (apply_env(&ld->tasks[i], err) < 0) /* needs task_name for the variable names */
+        if (env && apply_env(&ld->tasks[i], err) < 0) /* needs task_name for the names */
             return -1;
         t->name = ld->tasks[i].task_name;
         ld->tasks[i].task_name = NULL;

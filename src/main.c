@@ -21,6 +21,16 @@ static int run(const struct sw_cli *cli, const struct sw_config *cfg)
         return sw_serve(cfg, cli->command);
     case SW_MODE_CHECK:
         return sw_check_main(cfg);
+    case SW_MODE_HEALTH:
+        return sw_health_main(cfg);
+    case SW_MODE_WAIT:
+        return sw_wait_main(cfg, cli);
+    case SW_MODE_UPGRADE:
+        return sw_upgrade_main(cfg, cli);
+    case SW_MODE_STATUS:
+        return sw_status_main(cfg, cli);
+    case SW_MODE_TASK:
+        return sw_task_main(cfg, cli);
     default:
         sw_error("this command is not available in this build");
         return SW_EXIT_USAGE;

@@ -15,6 +15,8 @@
 
 #include "exitcodes.h"
 #include "gate.h"
+#include "health.h"
+#include "healthsrv.h"
 #include "log.h"
 #include "reaper.h"
 #include "spawn.h"
@@ -39,6 +41,7 @@ struct supervisor {
     int gate_stop;            /* a stop signal that arrived before the server was started */
     uv_signal_t signals[NSIG];
     uv_timer_t stop_timer;
+    struct sw_health_server *health; /* NULL when there is nothing to answer about */
 };
 
 /* Synchronous signals concern slipway itself, SIGCHLD is ours to act on, SIGKILL and SIGSTOP
@@ -135,6 +138,8 @@ static void on_child_exit(pid_t pid, int status, void *arg)
         return; /* an orphan: reaping it was the point */
     s->child_done = true;
     s->child_status = status;
+    if (s->health)
+        sw_health_server_set_running(s->health, false);
 }
 
 static void on_sigchld(uv_signal_t *h, int sig)
@@ -147,7 +152,7 @@ static void on_sigchld(uv_signal_t *h, int sig)
     if (!s->child_done)
         return;
     if (none_left) {
-        uv_walk(s->loop, close_all, NULL);
+        uv_stop(s->loop); /* sw_serve() closes the handles in order */
         return;
     }
     if (s->killing) {
@@ -222,6 +227,8 @@ static int supervise(struct supervisor *s, char **argv, const struct sw_user *us
     }
     if (exec_code)
         sw_error("%s", err.msg);
+    else if (s->health)
+        sw_health_server_set_running(s->health, true);
     if (uv_run(s->loop, UV_RUN_DEFAULT) < 0)
         return SW_EXIT_FAIL;
     return exit_code(s->cfg, s->child_status);
@@ -234,10 +241,30 @@ static char **server_argv(const struct sw_config *cfg, char **cmdline)
     return cfg->serve.argv && cfg->serve.argv[0] ? cfg->serve.argv : NULL;
 }
 
+/* Health answers are served when there is something to answer about (a dependency, or an HTTP
+ * probe to serve); a plain supervisor opens no socket and never loads libpq. */
+static int start_health(struct supervisor *s, struct sw_requirements *req)
+{
+    sw_err err;
+
+    if (sw_requirements_load(req, s->cfg, NULL, &err) < 0) {
+        sw_error("%s", err.msg);
+        return SW_EXIT_USAGE;
+    }
+    if (!sw_requirements_any(req) && !s->cfg->serve.health_listen &&
+        !sw_config_serve_needs_database(s->cfg))
+        return SW_EXIT_OK;
+    if (sw_health_server_start(&s->health, s->loop, s->cfg, req,
+                               sw_config_serve_needs_database(s->cfg)) < 0)
+        return SW_EXIT_FAIL;
+    return SW_EXIT_OK;
+}
+
 int sw_serve(const struct sw_config *cfg, char **cmdline)
 {
     struct supervisor s = {.cfg = cfg, .loop = uv_default_loop()};
     char **argv = server_argv(cfg, cmdline);
+    struct sw_requirements req = {0};
     struct sw_user user = {0};
     sw_err err;
     int code;
@@ -251,14 +278,18 @@ int sw_serve(const struct sw_config *cfg, char **cmdline)
         return SW_EXIT_USAGE;
     }
     /* Signals are watched before the gate so that a stop during the wait is honoured. */
-    if (!s.loop || watch_signals(&s) < 0) {
-        sw_user_free(&user);
-        return SW_EXIT_FAIL;
-    }
-    code = sw_gate_wait(s.loop, cfg, &s.gate_stop);
+    if (!s.loop || watch_signals(&s) < 0)
+        code = SW_EXIT_FAIL;
+    else
+        code = start_health(&s, &req);
+    if (code == SW_EXIT_OK)
+        code = sw_gate_wait(s.loop, cfg, &s.gate_stop, s.health, &req);
     if (code == SW_EXIT_OK && !cfg->serve.exec)
         code = supervise(&s, argv, &user);
+    sw_health_server_close(s.health);
     close_loop(s.loop);
+    sw_health_server_free(s.health);
+    sw_requirements_free(&req);
     if (code == SW_EXIT_OK && cfg->serve.exec) {
         /* The loop is closed first: its signal handlers and fds must not outlive us. */
         code = sw_exec(argv, &user, &err);

@@ -7,12 +7,12 @@ zombies='ps -e -o stat= | grep -c "^Z"'
 out=$(unshare --pid --fork --mount-proc "$SLIPWAY" -- sh -c "\"$ORPHANS\" 1000 && sleep 0.5 && $zombies")
 is "$out" 0 "as PID 1: 1000 orphans leave 0 zombies"
 
-out=$(unshare --pid --fork --mount-proc "$SLIPWAY" -- sh -c "\"$ORPHANS\" 200 300 && ps -e -o ppid= | grep -cx ' *1'")
+out=$(unshare --pid --fork --mount-proc "$SLIPWAY" -- sh -c "\"$ORPHANS\" 200 10000 && ps -e -o ppid= | grep -cx ' *1'")
 [ "$out" -ge 200 ]
 ok $? "as PID 1: lingering orphans are reparented to slipway ($out children of PID 1)"
 
 # Not PID 1: slipway makes itself a child subreaper, so orphans come to it, not to init.
-out=$("$SLIPWAY" -- sh -c "\"$ORPHANS\" 200 300 && ps -e -o ppid= | grep -cx \" *\$PPID\"")
+out=$("$SLIPWAY" -- sh -c "\"$ORPHANS\" 200 10000 && ps -e -o ppid= | grep -cx \" *\$PPID\"")
 [ "$out" -ge 200 ]
 ok $? "as a subreaper: orphans are reparented to slipway ($out)"
 out=$("$SLIPWAY" -- sh -c "\"$ORPHANS\" 300 && sleep 0.5 && ps -e -o stat=,ppid= | awk -v p=\$PPID '\$2 == p && \$1 ~ /^Z/' | wc -l")

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Serve-mode readiness: wait_for gates the server until the upgrade's NOTIFY; the supervisor
+# answers health over its socket (no database connection) and over HTTP; wait --timeout.
+TEST_NAME=gate
+. "$SRCDIR/tests/upgrade/lib.sh"
+
+printf 'CREATE TABLE a (id int);\n' >"$MIG/0001_a.sql"
+printf 'CREATE TABLE b (id int);\n' >"$MIG/0002_b.sql"
+write_config '[serve]' 'wait_for = database'
+
+# start_gated N: a supervisor whose server records when it started.
+start_gated() {
+    mkdir -p "$TMP/s$1"
+    SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/s$1/health.sock "$SLIPWAY" -c "$CONF" -- \
+        sh -c "date +%s%3N >'$TMP/s$1/started'; exec sleep 60" 2>"$TMP/s$1/log" &
+    echo $! >"$TMP/s$1/pid"
+}
+
+for i in $(seq 1 10); do start_gated "$i"; done
+for _ in $(seq 100); do [ -S "$TMP/s10/health.sock" ] && break; sleep 0.05; done
+sleep 1
+n=$(ls "$TMP"/s*/started 2>/dev/null | wc -l)
+is "$n" 0 "10 gated supervisors: no server started before the upgrade"
+out=$(SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/s1/health.sock "$SLIPWAY" -c "$CONF" health)
+is "$?" 1 "health through the socket while gated: 1"
+like "$out" "schema version 0 is behind" "the supervisor's live answer"
+is "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'slipway wait%'")" 10 \
+    "each gated supervisor holds one LISTEN connection"
+
+upgrade_start=$(now_ms)
+sw --upgrade
+upgrade_end=$(now_ms)
+is "$RC" 0 "one upgrade"
+for _ in $(seq 200); do [ "$(ls "$TMP"/s*/started 2>/dev/null | wc -l)" -eq 10 ] && break; sleep 0.01; done
+is "$(ls "$TMP"/s*/started | wc -l)" 10 "all 10 servers started"
+last=$(cat "$TMP"/s*/started | sort -n | tail -n 1)
+first=$(cat "$TMP"/s*/started | sort -n | head -n 1)
+[ "$first" -ge "$upgrade_start" ]
+ok $? "no server started before the upgrade began"
+latency=$((last - upgrade_end))
+echo "# slowest server start: $latency ms after the upgrade process exited"
+[ "$latency" -lt 1000 ]
+ok $? "slowest of 10 servers started within 1 s of the upgrade's end ($latency ms)"
+sleep 0.3
+is "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'slipway%'")" 0 \
+    "satisfied supervisors hold no connection"
+
+# health through the socket answers from the supervisor: a database URL that points nowhere
+# does not matter, and no backend is started for it.
+out=$(SLIPWAY_DATABASE_URL="host=127.0.0.1 port=1 dbname=nowhere" SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/s1/health.sock \
+    "$SLIPWAY" -c "$CONF" health)
+is "$?" 0 "health via the socket with a database URL pointing nowhere: 0"
+like "$out" "healthy" "answered by the supervisor"
+
+for i in $(seq 1 10); do kill -TERM "$(cat "$TMP/s$i/pid")"; done
+wait
+bad=0
+for i in $(seq 1 10); do [ -e "$TMP/s$i/health.sock" ] && bad=$((bad + 1)); done
+is "$bad" 0 "supervisors remove their sockets on exit"
+
+# A stop signal while gated ends the wait: 128+15, the server never started.
+dropdb --force "$DB" && createdb "$DB"
+start_gated 20
+sleep 0.5
+start=$(now_ms)
+kill -TERM "$(cat "$TMP/s20/pid")"
+wait "$(cat "$TMP/s20/pid")"
+rc=$?
+is "$rc" 143 "SIGTERM while gated: 143"
+[ $(($(now_ms) - start)) -lt 1000 ]
+ok $? "promptly"
+[ ! -e "$TMP/s20/started" ]
+ok $? "the server was never started"
+
+# wait_timeout: exit 3 when the upgrade does not come.
+start=$(now_ms)
+SLIPWAY_SERVE_WAIT_TIMEOUT=700ms SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/wt.sock "$SLIPWAY" -c "$CONF" -- true 2>"$TMP/wt.log"
+rc=$?
+elapsed=$(($(now_ms) - start))
+is "$rc" 3 "wait_timeout expired: 3"
+[ "$elapsed" -ge 600 ] && [ "$elapsed" -lt 3000 ]
+ok $? "after about wait_timeout ($elapsed ms)"
+like "$(cat "$TMP/wt.log")" "schema version 0 is behind" "says what it waited for"
+
+# slipway wait: LISTEN-driven.
+start=$(now_ms)
+sw wait --timeout 500ms
+is "$RC" 3 "wait --timeout 500ms without an upgrade: 3"
+"$SLIPWAY" -c "$CONF" wait --timeout 30s >"$TMP/wait.log" 2>&1 &
+waiter=$!
+sleep 0.5
+sw --upgrade
+done_at=$(now_ms)
+wait "$waiter"
+is "$?" 0 "wait returns 0 once the upgrade committed"
+[ $(($(now_ms) - done_at)) -lt 1000 ]
+ok $? "within a second of the upgrade"
+
+# HTTP probes: /healthz alive, /readyz ready once the server runs.
+port=$((20000 + $$ % 20000))
+SLIPWAY_SERVE_HEALTH_LISTEN=127.0.0.1:$port SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/http.sock \
+    "$SLIPWAY" -c "$CONF" -- sleep 60 2>/dev/null &
+sup=$!
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.05; done
+is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")" 200 "GET /healthz: 200"
+is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" 200 "GET /readyz: 200 when healthy and serving"
+is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nope")" 404 "unknown path: 404"
+grep -q libpq "/proc/$sup/maps"
+ok $? "a supervisor with database features loaded libpq"
+kill -TERM "$sup"
+wait "$sup"
+
+# A plain supervisor loads no libpq and opens no socket.
+SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/plain.sock "$SLIPWAY" -c /dev/null -- sleep 60 &
+sup=$!
+sleep 0.3
+grep -q libpq "/proc/$sup/maps"
+ok $((!$?)) "plain serve mode does not load libpq"
+[ ! -e "$TMP/plain.sock" ]
+ok $? "plain serve mode opens no health socket"
+kill -TERM "$sup"
+wait "$sup"
+
+done_testing
