@@ -136,8 +136,18 @@ static char *read_line(char *str, int num, void *stream)
     }
     ld->continuation = (str[0] == ' ' || str[0] == '\t') && str[strspn(str, " \t\r\n")] != '\0' &&
                        str[strspn(str, " \t")] != ';' && str[strspn(str, " \t")] != '#';
-    if (str[strspn(str, " \t")] == '[')
+    if (str[strspn(str, " \t")] == '[') {
         ld->section_line = ld->line;
+        /* inih would only report this line after the end of the file, and meanwhile hand us
+         * the keys below it under the previous section: the error would name the wrong line.
+         * (An indented line may continue a value instead: inih's to judge.) */
+        if (str[0] == '[' && !strchr(str, ']')) {
+            sw_err_set(ld->err, "%s:%d: syntax error (expected [section] or key = value)",
+                       ld->path, ld->line);
+            ld->failed = true;
+            return NULL;
+        }
+    }
     return str;
 }
 
@@ -607,7 +617,7 @@ static int validate_task(struct sw_task *t, const struct section *sec, sw_err *e
     }
     if (split_command(t->command, false, &t->argv, origin_of(sec, "command"), err) < 0)
         return -1;
-    if (!t->argv[0]) {
+    if (!t->argv[0] || !t->argv[0][0]) { /* no word, or command = "" */
         sw_err_set(err, "%s: [task \"%s\"] has an empty command", origin_of(sec, "command"),
                    t->name);
         return -1;
@@ -765,7 +775,7 @@ int sw_config_load(struct sw_config *cfg, const char *explicit_path, sw_err *err
     ld.path = config_path(explicit_path, &must_exist);
     for (size_t i = 0; i < 3; i++) {
         ld.fixed[i].def = &fixed_sections[i];
-        snprintf(ld.fixed[i].origin, ORIGIN_LEN, "%s", ld.path);
+        strncpy(ld.fixed[i].origin, ld.path, ORIGIN_LEN - 1);
     }
     if (must_exist || access(ld.path, F_OK) == 0) {
         cfg->path = strdup(ld.path);

@@ -4,13 +4,13 @@
  * spawned, each with waitpid(pid), from its own SIGCHLD watcher. A PID 1 must reap every
  * orphan the kernel hands it, which takes waitpid(-1) - and that would steal the exits libuv
  * waits for, leaving its uv_process_t handles hanging forever. So slipway never calls
- * uv_spawn: it forks itself (spawn.c), watches SIGCHLD with a plain uv_signal_t and reaps
- * everything with waitpid(-1) (reaper.c). libuv still does what it is good at: one epoll
- * loop for signals, the stop timer and (with health) sockets, with no wake-up while idle.
+ * uv_spawn: it forks itself (spawn.c), learns of exits from SIGCHLD and reaps everything with
+ * waitpid(-1) (reaper.c). libuv still does what it is good at: one epoll loop for the signals
+ * (a signalfd, sigwatch.c), the stop timer and, with health, the sockets and the database.
  *
- * Signals are caught by libuv's handler (a self-pipe into the loop) rather than blocked as in
- * tini, whose sigtimedwait() loop wakes every second; here an idle supervisor sleeps in
- * epoll_wait until something happens. */
+ * tini blocks signals too but collects them with sigtimedwait() and a one-second timeout, so
+ * it wakes every second; here an idle supervisor sleeps in epoll_wait until something
+ * happens. */
 #include "serve.h"
 
 #include "exitcodes.h"
@@ -19,6 +19,7 @@
 #include "healthsrv.h"
 #include "log.h"
 #include "reaper.h"
+#include "sigwatch.h"
 #include "spawn.h"
 
 #include <errno.h>
@@ -39,7 +40,7 @@ struct supervisor {
     bool killing;  /* stop_timeout expired: everything left gets SIGKILL */
     bool leftovers_signalled; /* the server exited; what it left got stop_signal */
     int gate_stop;            /* a stop signal that arrived before the server was started */
-    uv_signal_t signals[NSIG];
+    struct sw_sigwatch signals;
     uv_timer_t stop_timer;
     struct sw_health_server *health; /* NULL when there is nothing to answer about */
 };
@@ -103,10 +104,8 @@ static void begin_stop(struct supervisor *s)
         kill_everything(s); /* cannot time the grace period: do not let it run forever */
 }
 
-static void on_signal(uv_signal_t *h, int sig)
+static void forward(struct supervisor *s, int sig)
 {
-    struct supervisor *s = h->data;
-
     if (s->child == 0) {
         /* Still waiting on the gate: nothing to forward to, a stop signal ends the wait. */
         if (is_stop_signal(s, sig))
@@ -142,11 +141,9 @@ static void on_child_exit(pid_t pid, int status, void *arg)
         sw_health_server_set_running(s->health, false);
 }
 
-static void on_sigchld(uv_signal_t *h, int sig)
+static void on_sigchld(struct supervisor *s)
 {
-    struct supervisor *s = h->data;
     bool none_left;
-    (void)sig;
 
     none_left = sw_reap_all(on_child_exit, s);
     if (!s->child_done)
@@ -167,30 +164,27 @@ static void on_sigchld(uv_signal_t *h, int sig)
     }
 }
 
-static int start_signal(struct supervisor *s, uv_signal_t *h, int sig, uv_signal_cb cb)
+static void on_signal(int sig, void *arg)
 {
-    int rc = uv_signal_init(s->loop, h);
-    h->data = s;
-    if (rc == 0)
-        rc = uv_signal_start(h, cb, sig);
-    if (rc < 0)
-        sw_error("cannot watch signal %d: %s", sig, uv_strerror(rc));
-    return rc;
+    if (sig == SIGCHLD)
+        on_sigchld(arg);
+    else
+        forward(arg, sig);
 }
 
 static int watch_signals(struct supervisor *s)
 {
     struct sigaction ign = {.sa_handler = SIG_IGN};
+    sigset_t set;
 
     if (sigaction(SIGTTIN, &ign, NULL) < 0 || sigaction(SIGTTOU, &ign, NULL) < 0)
         return -1;
-    for (int sig = 1; sig < NSIG; sig++) {
-        if (sig == SIGCHLD || forwardable(sig)) {
-            if (start_signal(s, &s->signals[sig], sig,
-                             sig == SIGCHLD ? on_sigchld : on_signal) < 0)
-                return -1;
-        }
-    }
+    sigemptyset(&set);
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig == SIGCHLD || forwardable(sig))
+            sigaddset(&set, sig);
+    if (sw_sigwatch_start(&s->signals, s->loop, &set, on_signal, s) < 0)
+        return -1;
     s->stop_timer.data = s;
     return uv_timer_init(s->loop, &s->stop_timer) == 0 ? 0 : -1;
 }
@@ -262,7 +256,7 @@ static int start_health(struct supervisor *s, struct sw_requirements *req)
 
 int sw_serve(const struct sw_config *cfg, char **cmdline)
 {
-    struct supervisor s = {.cfg = cfg, .loop = uv_default_loop()};
+    struct supervisor s = {.cfg = cfg, .loop = uv_default_loop(), .signals = {.fd = -1}};
     char **argv = server_argv(cfg, cmdline);
     struct sw_requirements req = {0};
     struct sw_user user = {0};
@@ -287,6 +281,7 @@ int sw_serve(const struct sw_config *cfg, char **cmdline)
     if (code == SW_EXIT_OK && !cfg->serve.exec)
         code = supervise(&s, argv, &user);
     sw_health_server_close(s.health);
+    sw_sigwatch_close(&s.signals);
     close_loop(s.loop);
     sw_health_server_free(s.health);
     sw_requirements_free(&req);
