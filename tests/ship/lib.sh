@@ -1,0 +1,44 @@
+# Shared by the tests/ship/ tests: TAP helpers and facts about the image that the container
+# test exercises and the examples rely on. Source it.
+# shellcheck shell=bash
+. "$SRCDIR/tests/lib/tap.sh"
+
+# The only directories the image's user writes to (Dockerfile): the container test mounts a
+# tmpfs on each over the read-only image, and the Kubernetes examples mount an emptyDir on each.
+IMAGE_WRITABLE_DIRS="/run/slipway /run/nginx /var/lib/nginx /tmp"
+
+# bail MESSAGE: stop the whole test loudly (TAP "Bail out!" is a failure, never a skip).
+bail() {
+    echo "Bail out! $*"
+    exit 1
+}
+
+# need_packages PKG...: apt-get installs the Debian packages that are missing (needs root).
+need_packages() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+    done
+    ((${#missing[@]})) || return 0
+    [ "$(id -u)" = 0 ] || bail "missing ${missing[*]} and not root to install them"
+    echo "# installing ${missing[*]}"
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" ||
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -qq --no-install-recommends "${missing[@]}"; }; } >"$TMP/apt.log" 2>&1 ||
+        { sed 's/^/# /' "$TMP/apt.log" | tail -n 20; bail "apt-get install ${missing[*]} failed"; }
+}
+
+# show_log FILE [LINES]: the end of a log as TAP comments, after a failure.
+show_log() {
+    tail -n "${2:-25}" "$1" | sed 's/^/#   /'
+}
+
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds.
+wait_until() {
+    local deadline=$(($(date +%s) + $1))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$(date +%s)" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
