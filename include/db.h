@@ -44,6 +44,9 @@ enum sw_db_connect_result {
 enum sw_db_connect_result sw_db_connect(struct sw_db **out, uv_loop_t *loop, int *stop,
                                         const struct sw_database *cfg, const char *purpose,
                                         sw_err *err);
+/* The exit code of a failed connection: 2 bad config, 3 unreachable, 1 no libpq (STOP: the
+ * caller's 128+N). */
+int sw_db_connect_exit_code(enum sw_db_connect_result r);
 /* Closes the connection (the server rolls back and releases session locks). NULL is fine.
  * The loop must run once more afterwards (uv_run NOWAIT) to free the watcher handles. */
 void sw_db_close(struct sw_db *db);

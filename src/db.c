@@ -1,6 +1,7 @@
 #include "db.h"
 
 #include "dynlib.h"
+#include "exitcodes.h"
 #include "log.h"
 
 #include <errno.h>
@@ -434,6 +435,20 @@ enum sw_db_connect_result sw_db_connect(struct sw_db **out, uv_loop_t *loop, int
     sw_pq->PQsetNoticeProcessor(db->conn, on_notice, NULL);
     *out = db;
     return SW_DB_CONNECTED;
+}
+
+int sw_db_connect_exit_code(enum sw_db_connect_result r)
+{
+    switch (r) {
+    case SW_DB_CONNECTED:
+        return SW_EXIT_OK;
+    case SW_DB_BAD_CONFIG:
+        return SW_EXIT_USAGE;
+    case SW_DB_UNREACHABLE:
+        return SW_EXIT_UNREACHABLE;
+    default:
+        return SW_EXIT_FAIL;
+    }
 }
 
 void sw_db_close(struct sw_db *db)

@@ -73,18 +73,6 @@ lost:
     return ROUND_LOST;
 }
 
-static int connect_code(enum sw_db_connect_result r)
-{
-    switch (r) {
-    case SW_DB_BAD_CONFIG:
-        return SW_EXIT_USAGE;
-    case SW_DB_UNREACHABLE:
-        return SW_EXIT_UNREACHABLE;
-    default:
-        return SW_EXIT_FAIL;
-    }
-}
-
 int sw_health_wait(uv_loop_t *loop, int *stop, const struct sw_config *cfg,
                    const struct sw_requirements *req, int64_t timeout_ms, sw_health_cb on_state,
                    void *arg)
@@ -102,7 +90,7 @@ int sw_health_wait(uv_loop_t *loop, int *stop, const struct sw_config *cfg,
             return SW_EXIT_SIGNAL_BASE + *stop;
         if (c != SW_DB_CONNECTED) {
             sw_error("%s", err.msg);
-            return connect_code(c);
+            return sw_db_connect_exit_code(c);
         }
         r = listen_round(&w, db);
         sw_db_close(db);

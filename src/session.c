@@ -43,21 +43,14 @@ int sw_session_stop_code(const struct sw_session *s)
 int sw_session_connect(struct sw_session *s, struct sw_db **out, const char *purpose)
 {
     sw_err err;
+    enum sw_db_connect_result r =
+        sw_db_connect(out, &s->loop, &s->stop, &s->cfg->database, purpose, &err);
 
-    switch (sw_db_connect(out, &s->loop, &s->stop, &s->cfg->database, purpose, &err)) {
-    case SW_DB_CONNECTED:
+    if (r == SW_DB_CONNECTED)
         return SW_EXIT_OK;
-    case SW_DB_BAD_CONFIG:
+    if (r != SW_DB_STOP) {
         sw_error("%s", err.msg);
-        return SW_EXIT_USAGE;
-    case SW_DB_UNREACHABLE:
-        sw_error("%s", err.msg);
-        return SW_EXIT_UNREACHABLE;
-    case SW_DB_NOLIB:
-        sw_error("%s", err.msg);
-        return SW_EXIT_FAIL;
-    case SW_DB_STOP:
-        break;
+        return sw_db_connect_exit_code(r);
     }
     sw_info("stopped by signal %d while connecting", s->stop);
     return sw_session_stop_code(s);
