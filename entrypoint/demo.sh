@@ -9,13 +9,13 @@
 #
 #   --ci (or no terminal on stdin): run through, stop and exit; 0 when every step did what it
 #        should. Environment: DEMO_HTTP_PORT (8081), DEMO_HEALTH_PORT (8082), DEMO_PG_PORT
-#        (55433), DEMO_BUILD_DIR (build-demo).
+#        (25433), DEMO_BUILD_DIR (build-demo).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 http_port=${DEMO_HTTP_PORT:-8081}
 health_port=${DEMO_HEALTH_PORT:-8082}
-pg_port=${DEMO_PG_PORT:-55433}
+pg_port=${DEMO_PG_PORT:-25433}
 build=${DEMO_BUILD_DIR:-$repo/build-demo}
 interactive=true
 # nginx is in /usr/sbin, which a normal user's PATH lacks on Debian.

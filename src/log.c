@@ -33,36 +33,44 @@ static int level_enabled(enum sw_log_level level)
     return level != SW_LOG_DEBUG || log_verbosity > 0;
 }
 
-/* JSON string body escaping: messages may quote file contents or server errors. */
-static void json_escape(FILE *out, const char *s)
+/* JSON string body escaping: messages may quote file contents or server errors. Appends to
+ * out (at most size - 1 bytes, always terminated); returns the new length. */
+static size_t json_escape(char *out, size_t len, size_t size, const char *s)
 {
-    for (; *s; s++) {
+    for (; *s && len + 7 < size; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
+            len += (size_t)snprintf(out + len, size - len, "\\%c", c);
         else if (c == '\n')
-            fputs("\\n", out);
+            len += (size_t)snprintf(out + len, size - len, "\\n");
         else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
+            len += (size_t)snprintf(out + len, size - len, "\\u%04x", c);
         else
-            fputc(c, out);
+            out[len++] = (char)c;
     }
+    out[len] = '\0';
+    return len;
 }
 
+/* The whole line is built first and written with one call: stderr is unbuffered, and a line
+ * written in pieces costs a system call per piece and can interleave with the server's. */
 static void log_json(enum sw_log_level level, const char *msg)
 {
     static const char *const names[] = {"error", "warn", "info", "debug"};
+    char line[8192];
     struct timeval tv;
     struct tm tm;
     char ts[32];
+    size_t len;
 
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(stderr, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":\"", ts,
-            (long)(tv.tv_usec / 1000), names[level]);
-    json_escape(stderr, msg);
-    fputs("\"}\n", stderr);
+    len = (size_t)snprintf(line, sizeof line, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":\"",
+                           ts, (long)(tv.tv_usec / 1000), names[level]);
+    len = json_escape(line, len, sizeof line - 3, msg);
+    memcpy(line + len, "\"}\n", 4);
+    fputs(line, stderr);
 }
 
 void sw_log(enum sw_log_level level, const char *fmt, ...)

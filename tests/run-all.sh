@@ -13,7 +13,7 @@ ninja -C "$build" >/dev/null
 pgdir=$(mktemp -d /tmp/slipway-pg.XXXXXX)
 cleanup() { tests/lib/pg.sh stop "$pgdir"; rm -rf "$pgdir"; }
 trap cleanup EXIT
-eval "$(tests/lib/pg.sh start "$pgdir" "${SLIPWAY_TEST_PGPORT:-55432}")"
+eval "$(tests/lib/pg.sh start "$pgdir" "${SLIPWAY_TEST_PGPORT:-25432}")"
 
 rc=0
 meson test -C "$build" --print-errorlogs --num-processes "$(nproc)" "$@" >"$build/test-output.txt" 2>&1 || rc=$?

@@ -97,7 +97,7 @@ is "$?" 0 "wait returns 0 once the upgrade committed"
 ok $? "within a second of the upgrade"
 
 # HTTP probes: /healthz alive, /readyz ready once the server runs.
-port=$((20000 + $$ % 20000))
+port=$((20000 + $$ % 8000)) # below the ephemeral range (32768+)
 SLIPWAY_SERVE_HEALTH_LISTEN=127.0.0.1:$port SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/http.sock \
     "$SLIPWAY" -c "$CONF" -- sleep 60 2>/dev/null &
 sup=$!

@@ -4,7 +4,7 @@
 # restarting the shared one would disturb the other tests.
 . "$SRCDIR/tests/lib/tap.sh"
 
-port=$((30000 + $$ % 20000))
+port=$((28000 + $$ % 4000)) # below the ephemeral range (32768+)
 pgdir=$TMP/pg
 chmod 755 "$TMP"
 eval "$("$SRCDIR/tests/lib/pg.sh" start "$pgdir" "$port")"

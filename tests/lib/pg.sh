@@ -4,7 +4,7 @@
 #   eval "$(tests/lib/pg.sh start DIR [PORT])"   # prints PGHOST/PGPORT/PGUSER exports
 #   tests/lib/pg.sh stop DIR
 set -euo pipefail
-cmd=${1:?start|stop|restart} dir=${2:?DIR} port=${3:-55432}
+cmd=${1:?start|stop|restart} dir=${2:?DIR} port=${3:-25432}
 bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 

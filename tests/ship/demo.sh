@@ -6,7 +6,7 @@
 set -uo pipefail
 . "$SRCDIR/tests/ship/lib.sh"
 
-export DEMO_HTTP_PORT=18081 DEMO_HEALTH_PORT=18082 DEMO_PG_PORT=55441
+export DEMO_HTTP_PORT=18081 DEMO_HEALTH_PORT=18082 DEMO_PG_PORT=25441
 export DEMO_BUILD_DIR=$TMP/build
 # The demo starts its own PostgreSQL: not the one tests/run-all.sh exported.
 unset PGHOST PGPORT PGUSER PGDATABASE
