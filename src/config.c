@@ -666,9 +666,28 @@ static bool valid_listen(const char *s)
     return *end == '\0' && port > 0 && port < 65536;
 }
 
+/* PostgreSQL takes lock_timeout and statement_timeout in milliseconds as a 32-bit int: a
+ * larger value would fail every migration at the server, after the upgrade started. */
+static int validate_pg_timeout(const struct section *mig, const char *key, int64_t ms,
+                               sw_err *err)
+{
+    if (ms <= INT32_MAX)
+        return 0;
+    sw_err_set(err, "%s: %s is longer than PostgreSQL allows (%d ms, about 24 days); use 0 or "
+                    "infinity for none",
+               origin_of(mig, key), key, INT32_MAX);
+    return -1;
+}
+
 static int validate(struct sw_config *cfg, struct loader *ld, sw_err *err)
 {
     const struct section *serve = &ld->fixed[0];
+
+    if (validate_pg_timeout(&ld->fixed[2], "lock_timeout", cfg->migrations.lock_timeout_ms,
+                            err) < 0 ||
+        validate_pg_timeout(&ld->fixed[2], "statement_timeout",
+                            cfg->migrations.statement_timeout_ms, err) < 0)
+        return -1;
 
     if (cfg->serve.command &&
         split_command(cfg->serve.command, cfg->serve.shell, &cfg->serve.argv,

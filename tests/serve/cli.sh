@@ -48,6 +48,11 @@ out=$(SLIPWAY_SERVE_STOP_TIMEOUT=soon "$SLIPWAY" -c /dev/null check 2>&1)
 is "$?" 2 "bad value from the environment: 2"
 like "$out" "environment SLIPWAY_SERVE_STOP_TIMEOUT: bad value 'soon'" "environment variable named"
 
+printf '[migrations]\nlock_timeout = 1000h\n' >"$TMP/lt.ini"
+out=$("$SLIPWAY" -c "$TMP/lt.ini" check 2>&1)
+is "$?" 2 "lock_timeout beyond PostgreSQL's range: 2, before anything runs"
+like "$out" "lt.ini:2: lock_timeout is longer than PostgreSQL allows" "names the file, line and key"
+
 mkdir -p "$TMP/mig"
 printf 'create table t (id int);\n' >"$TMP/mig/0001_t.sql"
 printf '[migrations]\ndir = %s/mig\n' "$TMP" >"$TMP/ok.ini"
