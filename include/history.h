@@ -62,6 +62,12 @@ const struct sw_history_row *sw_history_find(const struct sw_history *h, uint64_
 int sw_history_record(struct sw_db *db, const struct sw_tables *t, const struct sw_migration *m,
                       const char *checksum, int64_t duration_ms, int statements_done, bool success,
                       sw_err *err);
+/* The same as SQL text with the values quoted in, followed by "; then" unless then is NULL:
+ * to send in one round trip with the NOTIFY and COMMIT of the migration's transaction.
+ * malloc'd; NULL with err on failure. */
+char *sw_history_record_sql(struct sw_db *db, const struct sw_tables *t,
+                            const struct sw_migration *m, const char *checksum, int64_t duration_ms,
+                            int statements_done, bool success, const char *then, sw_err *err);
 int sw_history_set_checksum(struct sw_db *db, const struct sw_tables *t, uint64_t version,
                             const char *checksum, sw_err *err);
 

@@ -229,31 +229,43 @@ const struct sw_history_row *sw_history_find(const struct sw_history *h, uint64_
 
 /* ---- writing ----------------------------------------------------------------------------- */
 
+/* Values are quoted into the text, not passed as parameters: parameters allow one statement
+ * per query, and the transactional path sends this with its NOTIFY and COMMIT. */
+char *sw_history_record_sql(struct sw_db *db, const struct sw_tables *t,
+                            const struct sw_migration *m, const char *checksum, int64_t duration_ms,
+                            int statements_done, bool success, const char *then, sw_err *err)
+{
+    char *name = sw_db_quote_literal(db, m->name, err);
+    char *sum = name ? sw_db_quote_literal(db, checksum, err) : NULL;
+    char *by = sum ? sw_db_quote_literal(db, " (slipway " SLIPWAY_VERSION ", ", err) : NULL;
+    char *sql = NULL;
+
+    if (by)
+        sql = sqlf(err,
+                   "INSERT INTO %s AS h (version, name, checksum, applied_at, duration_ms, "
+                   "applied_by, statements_done, success) VALUES (%" PRIu64 ", %s, %s, now(), "
+                   "%" PRId64 ", current_user || %s || current_setting('application_name') || ')', "
+                   "%d, %s) "
+                   "ON CONFLICT (version) DO UPDATE SET name = excluded.name, checksum = "
+                   "excluded.checksum, applied_at = excluded.applied_at, duration_ms = "
+                   "h.duration_ms + excluded.duration_ms, applied_by = excluded.applied_by, "
+                   "statements_done = excluded.statements_done, success = excluded.success%s%s",
+                   t->migrations, m->version, name, sum,
+                   duration_ms > INT32_MAX ? (int64_t)INT32_MAX : duration_ms, by, statements_done,
+                   success ? "true" : "false", then ? "; " : "", then ? then : "");
+    free(name);
+    free(sum);
+    free(by);
+    return sql;
+}
+
 int sw_history_record(struct sw_db *db, const struct sw_tables *t, const struct sw_migration *m,
                       const char *checksum, int64_t duration_ms, int statements_done, bool success,
                       sw_err *err)
 {
-    char version[24], duration[24], done[16];
-    const char *params[] = {version,         m->name, checksum,           duration,
-                            SLIPWAY_VERSION, done,    success ? "t" : "f"};
-    char *sql = sqlf(err,
-                     "INSERT INTO %s AS h (version, name, checksum, applied_at, duration_ms, "
-                     "applied_by, statements_done, success) VALUES ($1, $2, $3, now(), $4, "
-                     "current_user || ' (slipway ' || $5 || ', ' || "
-                     "current_setting('application_name') || ')', $6, $7) "
-                     "ON CONFLICT (version) DO UPDATE SET name = excluded.name, checksum = "
-                     "excluded.checksum, applied_at = excluded.applied_at, duration_ms = "
-                     "h.duration_ms + excluded.duration_ms, applied_by = excluded.applied_by, "
-                     "statements_done = excluded.statements_done, success = excluded.success",
-                     t->migrations);
-
-    if (!sql)
-        return -1;
-    snprintf(version, sizeof version, "%" PRIu64, m->version);
-    snprintf(duration, sizeof duration, "%" PRId64,
-             duration_ms > INT32_MAX ? INT32_MAX : duration_ms);
-    snprintf(done, sizeof done, "%d", statements_done);
-    return run_sqlf_result(sw_db_commandp(db, sql, 7, params, err), sql);
+    char *sql =
+        sw_history_record_sql(db, t, m, checksum, duration_ms, statements_done, success, NULL, err);
+    return sql ? run_sqlf_result(sw_db_command(db, sql, err), sql) : -1;
 }
 
 int sw_history_set_checksum(struct sw_db *db, const struct sw_tables *t, uint64_t version,

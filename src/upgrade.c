@@ -136,16 +136,18 @@ static int line_at(const char *sql, long position)
     return line;
 }
 
-/* "NAME:LINE: message" when the server pointed into the text (first_line: the file's line
- * where text starts) or text is one statement, else "NAME: message". */
+/* "NAME:LINE: message" when the server pointed into text past its first skip characters
+ * (ours, before the file's; first_line: the file's line where the rest starts) or text is
+ * one statement, else "NAME: message". */
 static void report_failure(struct upgrade *u, const struct sw_migration *m, const char *text,
-                           int first_line, bool one_statement, const sw_err *err)
+                           size_t skip, int first_line, bool one_statement, const sw_err *err)
 {
     const PGresult *r = sw_db_last_error(u->work);
     const char *pos = r ? sw_pq->PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : NULL;
+    long in_file = pos ? atol(pos) - (long)skip : 0;
 
-    if (pos)
-        sw_error("%s:%d: %s", m->name, first_line + line_at(text, atol(pos)) - 1, err->msg);
+    if (in_file > 0)
+        sw_error("%s:%d: %s", m->name, first_line + line_at(text + skip, in_file) - 1, err->msg);
     else if (one_statement)
         sw_error("%s:%d: %s", m->name, first_line, err->msg);
     else
@@ -186,35 +188,74 @@ static void timeouts_sql(const struct upgrade *u, const char *before, const char
              scope, (long long)(lock > 0 ? lock : 0), scope, (long long)(stmt > 0 ? stmt : 0));
 }
 
-static int apply_transactional(struct upgrade *u, const struct sw_migration *m,
-                               const char *checksum, int64_t start)
+/* BEGIN, the timeouts and the file in one query string. The file comes last, so the server
+ * sees its end as it is: an unterminated quote, a last statement without ';' or a last `--`
+ * comment without newline are the file's alone, as with psql -f. */
+static int run_file(struct upgrade *u, const struct sw_migration *m)
 {
-    char set[160], what[64];
-    char *commit;
+    char head[160];
+    size_t skip;
+    char *sql;
     sw_err err;
     int rc;
 
-    timeouts_sql(u, "BEGIN; ", "LOCAL", set, sizeof set);
-    if (sw_db_command(u->work, set, &err) < 0) {
-        sw_error("%s: %s", m->name, err.msg);
-        rollback(u);
-        return failure_code(u);
+    timeouts_sql(u, "BEGIN; ", "LOCAL", head, sizeof head);
+    skip = strlen(head) + 2; /* in characters, as the server counts: the head is ASCII */
+    if (asprintf(&sql, "%s;\n%s", head, m->sql) < 0) {
+        sw_error("%s: out of memory", m->name);
+        return SW_EXIT_FAIL;
     }
-    if (sw_db_command(u->work, m->sql, &err) < 0) {
-        report_failure(u, m, m->sql, m->sql_line, false, &err);
-        rollback(u);
-        return failure_code(u);
-    }
+    rc = sw_db_command(u->work, sql, &err);
+    if (rc < 0)
+        report_failure(u, m, sql, skip, m->sql_line, false, &err);
+    free(sql);
+    return rc < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
+}
+
+/* The history row, the NOTIFY and the COMMIT in one query string. */
+static int record(struct upgrade *u, const struct sw_migration *m, const char *checksum,
+                  int64_t duration_ms)
+{
+    char what[64];
+    char *commit, *sql = NULL;
+    sw_err err;
+    int rc = -1;
+
     snprintf(what, sizeof what, "migration %" PRIu64, m->version);
     commit = sw_history_notify_sql(u->work, what, "COMMIT", &err);
-    rc = commit ? sw_history_record(u->work, &u->s.tables, m, checksum, now_ms(u) - start, 0, true,
-                                    &err)
-                : -1;
-    if (rc == 0)
-        rc = sw_db_command(u->work, commit, &err);
+    if (commit)
+        sql = sw_history_record_sql(u->work, &u->s.tables, m, checksum, duration_ms, 0, true,
+                                    commit, &err);
+    if (sql)
+        rc = sw_db_command(u->work, sql, &err);
     free(commit);
-    if (rc < 0) {
+    free(sql);
+    if (rc < 0)
         sw_error("%s: cannot record it: %s", m->name, err.msg);
+    return rc < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
+}
+
+/* Two round trips: the file, then the bookkeeping with the COMMIT. Not one: a query string
+ * runs to its end even when its client is gone, so with the COMMIT in the file's string an
+ * upgrader SIGKILLed mid-migration would leave the server to commit it alone, after the
+ * upgrade lock (another connection's) was released: the next upgrader, reading the history
+ * before that commit, would apply the migration a second time (tests/upgrade/kill9.sh).
+ * Sent only once the file is done, the COMMIT needs us alive; without us the server rolls
+ * back.
+ *
+ * A file that ends the transaction itself (COMMIT, or BEGIN ... COMMIT around its
+ * statements) commits what precedes its COMMIT on its own, and the SET LOCAL timeouts end
+ * there; the rest of it runs in the implicit transaction PostgreSQL opens for the rest of a
+ * query string, and the history row and NOTIFY then commit in a transaction of their own:
+ * all-or-nothing cannot hold for such a file. */
+static int apply_transactional(struct upgrade *u, const struct sw_migration *m,
+                               const char *checksum, int64_t start)
+{
+    int rc = run_file(u, m);
+
+    if (rc == SW_EXIT_OK)
+        rc = record(u, m, checksum, now_ms(u) - start);
+    if (rc != SW_EXIT_OK) {
         rollback(u);
         return failure_code(u);
     }
@@ -236,7 +277,7 @@ static int apply_statement(struct upgrade *u, const struct sw_migration *m, cons
     }
     rc = sw_db_command(u->work, sql, &err);
     if (rc < 0)
-        report_failure(u, m, sql, m->sql_line + st->line - 1, true, &err);
+        report_failure(u, m, sql, 0, m->sql_line + st->line - 1, true, &err);
     free(sql);
     if (rc < 0)
         return failure_code(u);

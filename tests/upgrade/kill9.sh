@@ -35,4 +35,23 @@ is "$(q "SELECT count(*) FROM slipway_migrations WHERE NOT success")" 0 "none le
 sw --upgrade
 like "$OUT" "nothing to do: schema version 30" "and a further run has nothing to do"
 
+# SIGKILL while the server runs a migration, the next upgrader straight after: the killed
+# upgrader's lock goes with its process at once, its transaction must die with it too. Were
+# the COMMIT sent along with the file, the orphaned server session would commit it on its own
+# after the new upgrader had read the history: the migration would run twice.
+printf 'CREATE TABLE ledger (version int);\n' >"$MIG/0031_ledger.sql"
+printf 'INSERT INTO ledger VALUES (32);\nSELECT pg_sleep(1);\n' >"$MIG/0032_slow.sql"
+"$SLIPWAY" -c "$CONF" --upgrade >"$TMP/orphan.log" 2>&1 &
+pid=$!
+wait_running '%pg_sleep(1)%'
+ok $? "the slow migration is running"
+kill -KILL "$pid"
+{ wait "$pid"; } 2>/dev/null
+sw --upgrade
+is "$RC" 0 "the upgrader after the kill exits 0"
+for _ in $(seq 50); do [ "$(running '%pg_sleep(1)%')" = 0 ] && break; sleep 0.1; done
+is "$(running '%pg_sleep(1)%')" 0 "the killed upgrader's session has ended"
+is "$(q "SELECT count(*) FROM ledger")" 1 "the migration ran once"
+is "$(q "SELECT count(*) FROM slipway_migrations WHERE success")" 32 "and is recorded once"
+
 done_testing

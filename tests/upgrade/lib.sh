@@ -47,3 +47,12 @@ advisory_locks() {
 running() {
     q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '$1' AND pid <> pg_backend_pid()"
 }
+
+# wait_running PATTERN: until the server runs a query matching PATTERN (10 s at most)
+wait_running() {
+    for _ in $(seq 100); do
+        [ "$(running "$1")" = 1 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # -- slipway:no-transaction: statement by statement, progress recorded, a failed run resumes
-# at the failed statement. A failing transactional migration commits nothing.
+# at the failed statement. A failing transactional migration commits nothing, and its error
+# names the line of the file.
 TEST_NAME=notx
 . "$SRCDIR/tests/upgrade/lib.sh"
 
@@ -56,5 +57,46 @@ like "$OUT" "0003_broken.sql:4: ERROR: relation \"no_such_table\" does not exist
     "server error with file and line"
 is "$(q "SELECT to_regclass('broken_t') IS NULL")" t "nothing of it was committed"
 is "$(q "SELECT count(*) FROM slipway_migrations WHERE version = 3")" 0 "no history row"
+
+# The line is the file's whatever slipway sends before it in the same query: the server
+# counts characters, not bytes, and a dbmate file's lines count from the top of the file.
+rm "$MIG/0003_broken.sql"
+cat >"$MIG/0003_lines.sql" <<'SQL'
+CREATE TABLE lines_t (note text);
+-- ünïcödé, 日本語
+INSERT INTO lines_t VALUES ('ééé');
+
+/* a comment
+   on two lines */ SELECT 'ü' AS
+    x FROM no_such_table_7;
+SQL
+sw --upgrade
+like "$OUT" "0003_lines.sql:7: ERROR: relation \"no_such_table_7\" does not exist" \
+    "an error on line 7 after multibyte text names line 7"
+rm "$MIG/0003_lines.sql"
+cat >"$MIG/20240101000000_dbmate.sql" <<'SQL'
+-- migrate:up
+CREATE TABLE dbmate_t (x int);
+
+SELECT * FROM no_such_table_dbmate;
+-- migrate:down
+DROP TABLE dbmate_t;
+SQL
+sw --upgrade
+like "$OUT" "20240101000000_dbmate.sql:4: ERROR: relation \"no_such_table_dbmate\"" \
+    "an error in a dbmate file names the file's line"
+rm "$MIG/20240101000000_dbmate.sql"
+printf "SELECT 1;\nSELECT 'unterminated;\nSELECT 2;\n" >"$MIG/0003_quote.sql"
+sw --upgrade
+like "$OUT" "0003_quote.sql:2: ERROR: unterminated quoted string at or near \"'unterminated; SELECT 2; \"" \
+    "an unterminated quote is reported as the server sees the file alone"
+rm "$MIG/0003_quote.sql"
+
+# The file's end is its own: a last statement without ';', a last comment without newline.
+printf 'CREATE TABLE tail_t (x int)\n-- no newline after this comment' >"$MIG/0003_tail.sql"
+sw --upgrade
+is "$RC" 0 "a file ending without ';' in a comment without newline applies"
+is "$(q "SELECT count(*) FROM slipway_migrations WHERE version = 3 AND success")" 1 \
+    "and is recorded"
 
 done_testing

@@ -6,15 +6,6 @@ TEST_NAME=signal
 
 printf 'CREATE TABLE half (x int);\nSELECT pg_sleep(30);\n' >"$MIG/0001_slow.sql"
 
-# wait_running PATTERN: until the server runs a query matching PATTERN (10 s at most)
-wait_running() {
-    for _ in $(seq 100); do
-        [ "$(running "$1")" = 1 ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 "$SLIPWAY" -c "$CONF" --upgrade >"$LOG" 2>&1 &
 pid=$!
 wait_running '%pg_sleep(30)%'
