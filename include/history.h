@@ -58,16 +58,18 @@ int sw_history_read(struct sw_db *db, const struct sw_tables *t, struct sw_histo
 void sw_history_free(struct sw_history *h);
 const struct sw_history_row *sw_history_find(const struct sw_history *h, uint64_t version);
 
-/* Inserts or updates m's row; duration and applied_at are measured up to now. */
+/* Inserts or updates m's row (no-transaction progress); duration and applied_at are measured
+ * up to now. */
 int sw_history_record(struct sw_db *db, const struct sw_tables *t, const struct sw_migration *m,
                       const char *checksum, int64_t duration_ms, int statements_done, bool success,
                       sw_err *err);
-/* The same as SQL text with the values quoted in, followed by "; then" unless then is NULL:
- * to send in one round trip with the NOTIFY and COMMIT of the migration's transaction.
- * malloc'd; NULL with err on failure. */
-char *sw_history_record_sql(struct sw_db *db, const struct sw_tables *t,
+/* The successful row of a transactional migration as SQL text with the values quoted in,
+ * followed by "; then": to send in one round trip with the NOTIFY and COMMIT of the
+ * migration's transaction. It fails (unique violation) when the version was committed by
+ * someone else meanwhile. malloc'd; NULL with err on failure. */
+char *sw_history_commit_sql(struct sw_db *db, const struct sw_tables *t,
                             const struct sw_migration *m, const char *checksum, int64_t duration_ms,
-                            int statements_done, bool success, const char *then, sw_err *err);
+                            const char *then, sw_err *err);
 int sw_history_set_checksum(struct sw_db *db, const struct sw_tables *t, uint64_t version,
                             const char *checksum, sw_err *err);
 

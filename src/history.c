@@ -229,11 +229,12 @@ const struct sw_history_row *sw_history_find(const struct sw_history *h, uint64_
 
 /* ---- writing ----------------------------------------------------------------------------- */
 
-/* Values are quoted into the text, not passed as parameters: parameters allow one statement
- * per query, and the transactional path sends this with its NOTIFY and COMMIT. */
-char *sw_history_record_sql(struct sw_db *db, const struct sw_tables *t,
-                            const struct sw_migration *m, const char *checksum, int64_t duration_ms,
-                            int statements_done, bool success, const char *then, sw_err *err)
+/* "INSERT INTO history ... VALUES (...)" for m's row. Values are quoted into the text, not
+ * passed as parameters: parameters allow one statement per query, and the transactional path
+ * sends this with its NOTIFY and COMMIT. */
+static char *insert_sql(struct sw_db *db, const struct sw_tables *t, const struct sw_migration *m,
+                        const char *checksum, int64_t duration_ms, int statements_done,
+                        bool success, sw_err *err)
 {
     char *name = sw_db_quote_literal(db, m->name, err);
     char *sum = name ? sw_db_quote_literal(db, checksum, err) : NULL;
@@ -245,17 +246,31 @@ char *sw_history_record_sql(struct sw_db *db, const struct sw_tables *t,
                    "INSERT INTO %s AS h (version, name, checksum, applied_at, duration_ms, "
                    "applied_by, statements_done, success) VALUES (%" PRIu64 ", %s, %s, now(), "
                    "%" PRId64 ", current_user || %s || current_setting('application_name') || ')', "
-                   "%d, %s) "
-                   "ON CONFLICT (version) DO UPDATE SET name = excluded.name, checksum = "
-                   "excluded.checksum, applied_at = excluded.applied_at, duration_ms = "
-                   "h.duration_ms + excluded.duration_ms, applied_by = excluded.applied_by, "
-                   "statements_done = excluded.statements_done, success = excluded.success%s%s",
+                   "%d, %s)",
                    t->migrations, m->version, name, sum,
                    duration_ms > INT32_MAX ? (int64_t)INT32_MAX : duration_ms, by, statements_done,
-                   success ? "true" : "false", then ? "; " : "", then ? then : "");
+                   success ? "true" : "false");
     free(name);
     free(sum);
     free(by);
+    return sql;
+}
+
+/* A plain INSERT, no upsert: should another upgrader have committed this version meanwhile (it
+ * was SIGKILLed, its lock gone, its last query string still running on the server), the
+ * primary key makes this transaction fail and roll back instead of applying the file twice.
+ * Only an unfinished no-transaction row of an earlier run is replaced. */
+char *sw_history_commit_sql(struct sw_db *db, const struct sw_tables *t,
+                            const struct sw_migration *m, const char *checksum, int64_t duration_ms,
+                            const char *then, sw_err *err)
+{
+    char *insert = insert_sql(db, t, m, checksum, duration_ms, 0, true, err);
+    char *sql = insert ? sqlf(err, "DELETE FROM %s WHERE version = %" PRIu64 " AND NOT success; "
+                                   "%s; %s",
+                              t->migrations, m->version, insert, then)
+                       : NULL;
+
+    free(insert);
     return sql;
 }
 
@@ -263,8 +278,18 @@ int sw_history_record(struct sw_db *db, const struct sw_tables *t, const struct 
                       const char *checksum, int64_t duration_ms, int statements_done, bool success,
                       sw_err *err)
 {
-    char *sql =
-        sw_history_record_sql(db, t, m, checksum, duration_ms, statements_done, success, NULL, err);
+    char *insert =
+        insert_sql(db, t, m, checksum, duration_ms, statements_done, success, err);
+    char *sql = insert ? sqlf(err,
+                              "%s ON CONFLICT (version) DO UPDATE SET name = excluded.name, "
+                              "checksum = excluded.checksum, applied_at = excluded.applied_at, "
+                              "duration_ms = h.duration_ms + excluded.duration_ms, applied_by = "
+                              "excluded.applied_by, statements_done = excluded.statements_done, "
+                              "success = excluded.success",
+                              insert)
+                       : NULL;
+
+    free(insert);
     return sql ? run_sqlf_result(sw_db_command(db, sql, err), sql) : -1;
 }
 
