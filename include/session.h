@@ -15,6 +15,7 @@
 
 struct sw_session {
     const struct sw_config *cfg;
+    const char *purpose; /* names the connections: "slipway PURPOSE (HOSTNAME)" */
     uv_loop_t loop;
     uv_signal_t signals[SW_SESSION_SIGNALS];
     int stop;         /* the first stop signal received, 0 before */

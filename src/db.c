@@ -360,8 +360,9 @@ static enum sw_db_connect_result connect_retrying(struct sw_db *db, const char *
         sw_pq->PQfinish(db->conn);
         db->conn = NULL;
         if (left <= 0) {
-            sw_err_set(err, "database %s unreachable for %lld ms", desc,
-                       (long long)elapsed_ms(db->loop, start));
+            sw_err reason = *err; /* the last attempt's, already free of the password */
+            sw_err_set(err, "database %s unreachable for %lld ms: %s", desc,
+                       (long long)elapsed_ms(db->loop, start), reason.msg);
             return SW_DB_UNREACHABLE;
         }
         if (!sw_loop_sleep(db->loop, db->stop, backoff < left ? backoff : left))

@@ -210,7 +210,7 @@ void sw_health_check_direct(const struct sw_config *cfg, const struct sw_require
     }
     once.wait_ms = 0; /* a probe answers now; the next probe retries */
     if (sw_db_connect(&db, &loop, NULL, &once, "health", &err) != SW_DB_CONNECTED)
-        unhealthy(h, "database unreachable: %s", err.msg);
+        unhealthy(h, "%s", err.msg); /* names the database and why it is unreachable */
     else if (sw_health_query(db, cfg, req, h, &err) < 0)
         unhealthy(h, "database: %s", err.msg);
     sw_db_close(db);

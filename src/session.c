@@ -56,12 +56,46 @@ int sw_session_connect(struct sw_session *s, struct sw_db **out, const char *pur
     return sw_session_stop_code(s);
 }
 
+/* A waiter that loses its connection (the server restarted) reconnects and waits on, within
+ * what is left of lock_wait: nothing failed, so exit 1 would be the wrong answer. */
+static int reconnect(struct sw_session *s, const sw_err *why)
+{
+    sw_warn("lost the database connection while waiting for the upgrade lock (%s); "
+            "reconnecting",
+            why->msg);
+    sw_db_close(s->db);
+    s->db = NULL;
+    return sw_session_connect(s, &s->db, s->purpose);
+}
+
+static int64_t lock_wait_left(struct sw_session *s, uint64_t start)
+{
+    int64_t wait = s->cfg->migrations.lock_wait_ms, spent;
+
+    if (wait < 0)
+        return wait;
+    uv_update_time(&s->loop);
+    spent = (int64_t)(uv_now(&s->loop) - start);
+    return spent < wait ? wait - spent : 0;
+}
+
 static int take_lock(struct sw_session *s)
 {
     const struct sw_migrations_conf *mc = &s->cfg->migrations;
+    uint64_t start;
+    enum sw_lock_result r;
     sw_err err;
+    int code;
 
-    switch (sw_lock_acquire(s->db, mc->table, mc->lock_wait_ms, &err)) {
+    uv_update_time(&s->loop);
+    start = uv_now(&s->loop);
+    while ((r = sw_lock_acquire(s->db, mc->table, lock_wait_left(s, start), &err)) ==
+               SW_LOCK_ERROR &&
+           !sw_db_last_error(s->db) && !sw_db_stopped(s->db)) {
+        if ((code = reconnect(s, &err)) != SW_EXIT_OK)
+            return code;
+    }
+    switch (r) {
     case SW_LOCK_HELD:
         s->locked = true;
         if (sw_history_create(s->db, &s->tables, &err) < 0) {
@@ -90,6 +124,7 @@ int sw_session_open(struct sw_session *s, const struct sw_config *cfg, const cha
 
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
+    s->purpose = purpose;
     r = uv_loop_init(&s->loop);
     if (r < 0) {
         sw_error("cannot create the event loop: %s", uv_strerror(r));

@@ -7,17 +7,23 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+/* Signals taken per wake-up. A storm can queue tens of thousands of real-time signals, and
+ * taking one off a deep queue costs the kernel time in proportion to its depth: draining it
+ * all in one callback would starve the reaper and the timers for seconds. The poll is
+ * level-triggered, so what is left wakes the loop again after the other handles had their
+ * turn; and standard signals (SIGCHLD, SIGTERM) come off the queue before real-time ones. */
+#define BATCHES_PER_WAKEUP 4
+
 static void on_readable(uv_poll_t *h, int status, int events)
 {
     struct sw_sigwatch *w = h->data;
     struct signalfd_siginfo info[16];
-    ssize_t n;
+    ssize_t n = 0;
     (void)events;
 
     if (status < 0)
         return;
-    /* Drain: standard signals coalesce in the kernel, real-time ones queue. */
-    while ((n = read(w->fd, info, sizeof info)) > 0)
+    for (int b = 0; b < BATCHES_PER_WAKEUP && (n = read(w->fd, info, sizeof info)) > 0; b++)
         for (size_t i = 0; i < (size_t)n / sizeof info[0]; i++)
             w->cb((int)info[i].ssi_signo, w->arg);
     if (n < 0 && errno != EAGAIN && errno != EINTR)
