@@ -1,24 +1,49 @@
 #!/usr/bin/env python3
-"""Prints 'N passed, N failed, N skipped' over every TAP assertion in meson's test log.
+"""Prints 'N passed, N failed[, N skipped]' over every TAP assertion of the runs given.
 
-A test that failed without a 'not ok' line (crash, timeout) counts as one failure."""
+Arguments are meson test logs (testlog.json) or plain TAP files. In a meson log, a test that
+failed without a 'not ok' line (crash, timeout) counts as one failure, and a test that passed
+without TAP output (an exit-code test) as one pass."""
 import json
 import re
 import sys
 
-passed = failed = skipped = 0
-with open(sys.argv[1]) as log:
-    for line in log:
-        test = json.loads(line)
-        out = test.get("stdout") or ""
-        oks = re.findall(r"^(not ok|ok)\b(.*)$", out, re.M)
-        t_pass = sum(1 for s, rest in oks if s == "ok" and "# SKIP" not in rest)
-        t_skip = sum(1 for s, rest in oks if s == "ok" and "# SKIP" in rest)
-        t_fail = sum(1 for s, _ in oks if s == "not ok")
-        if test["result"] not in ("OK", "SKIP", "EXPECTEDFAIL") and t_fail == 0:
-            t_fail = 1
-        if not oks and test["result"] == "OK":
-            t_pass = 1
-        passed, failed, skipped = passed + t_pass, failed + t_fail, skipped + t_skip
+TAP = re.compile(r"^(not ok|ok)\b(.*)$", re.M)
+
+
+def count(tap_text):
+    oks = TAP.findall(tap_text)
+    passed = sum(1 for s, rest in oks if s == "ok" and "# SKIP" not in rest)
+    skipped = sum(1 for s, rest in oks if s == "ok" and "# SKIP" in rest)
+    failed = sum(1 for s, _ in oks if s == "not ok")
+    return passed, failed, skipped, bool(oks)
+
+
+def count_meson_log(path):
+    totals = [0, 0, 0]
+    with open(path) as log:
+        for line in log:
+            test = json.loads(line)
+            passed, failed, skipped, any_tap = count(test.get("stdout") or "")
+            ok = test["result"] in ("OK", "SKIP", "EXPECTEDFAIL")
+            if not ok and failed == 0:
+                failed = 1
+            if ok and not any_tap:
+                passed = 1
+            for i, n in enumerate((passed, failed, skipped)):
+                totals[i] += n
+    return totals
+
+
+totals = [0, 0, 0]
+for path in sys.argv[1:]:
+    if path.endswith(".json"):
+        counts = count_meson_log(path)
+    else:
+        with open(path) as f:
+            counts = count(f.read())[:3]
+    for i, n in enumerate(counts):
+        totals[i] += n
+passed, failed, skipped = totals
 print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
 sys.exit(1 if failed else 0)

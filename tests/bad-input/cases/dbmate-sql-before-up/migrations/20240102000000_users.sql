@@ -1,0 +1,3 @@
+CREATE TABLE early (id int);
+-- migrate:up
+CREATE TABLE users (id int);

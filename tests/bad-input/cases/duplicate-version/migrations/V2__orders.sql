@@ -1,0 +1,1 @@
+CREATE TABLE orders2 (id int);

@@ -1,0 +1,2 @@
+-- slipway:no-transaction
+CREATE INDEX CONCURRENTLY t1_id ON t1 (id;

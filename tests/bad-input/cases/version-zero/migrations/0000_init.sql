@@ -1,0 +1,1 @@
+CREATE TABLE init (id int);

@@ -1,0 +1,3 @@
+SELECT 1;
+-- migrate:up
+SELECT 2;

@@ -1,0 +1,5 @@
+-- migrate:up
+CREATE TABLE t (x int);
+
+-- migrate:down
+DROP TABLE t;

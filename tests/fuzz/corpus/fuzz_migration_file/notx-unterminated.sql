@@ -1,0 +1,2 @@
+-- slipway:no-transaction
+DO $$ BEGIN

@@ -1,0 +1,3 @@
+/* a /* nested; */ comment */ SELECT 1;
+-- only comment
+SELECT 2

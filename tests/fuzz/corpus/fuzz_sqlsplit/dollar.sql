@@ -1,0 +1,3 @@
+CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;
+DO $tag$ BEGIN PERFORM 1; END $tag$;
+SELECT $1, a$b$c;

@@ -1,0 +1,3 @@
+SELECT 'a;b', E'c\';d', "e;f";
+SELECT 1 -- x;
+;
