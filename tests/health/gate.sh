@@ -62,13 +62,10 @@ is "$bad" 0 "supervisors remove their sockets on exit"
 dropdb --force "$DB" && createdb "$DB"
 start_gated 20
 sleep 0.5
-start=$(now_ms)
-kill -TERM "$(cat "$TMP/s20/pid")"
-wait "$(cat "$TMP/s20/pid")"
-rc=$?
-is "$rc" 143 "SIGTERM while gated: 143"
-[ $(($(now_ms) - start)) -lt 1000 ]
-ok $? "promptly"
+signal_and_wait "$(cat "$TMP/s20/pid")" TERM
+is "$RC" 143 "SIGTERM while gated: 143"
+[ "$ELAPSED" -lt 1000 ]
+ok $? "promptly ($ELAPSED ms)"
 [ ! -e "$TMP/s20/started" ]
 ok $? "the server was never started"
 

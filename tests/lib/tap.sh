@@ -39,3 +39,14 @@ done_testing() {
 
 # Milliseconds since the epoch, for latency checks with generous bounds.
 now_ms() { date +%s%3N; }
+
+# signal_and_wait PID SIG: sends SIG to PID (a child of this shell) and waits for it; sets
+# RC to its exit code and ELAPSED to the milliseconds from the signal to its exit.
+signal_and_wait() {
+    local t0
+    t0=$(now_ms)
+    kill -"$2" "$1"
+    wait "$1"
+    RC=$?
+    ELAPSED=$(($(now_ms) - t0))
+}

@@ -37,13 +37,9 @@ done
 "$SLIPWAY" -- sleep 30 &
 pid=$!
 sleep 0.2
-start=$(now_ms)
-kill -TERM "$pid"
-wait "$pid"
-rc=$?
-elapsed=$(($(now_ms) - start))
-is "$rc" 143 "SIGTERM forwarded to sleep: 143"
-[ "$elapsed" -lt 500 ]
-ok $? "exits as soon as the server does (${elapsed} ms)"
+signal_and_wait "$pid" TERM
+is "$RC" 143 "SIGTERM forwarded to sleep: 143"
+[ "$ELAPSED" -lt 500 ]
+ok $? "exits as soon as the server does (${ELAPSED} ms)"
 
 done_testing

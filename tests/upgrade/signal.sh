@@ -10,14 +10,10 @@ printf 'CREATE TABLE half (x int);\nSELECT pg_sleep(30);\n' >"$MIG/0001_slow.sql
 pid=$!
 wait_running '%pg_sleep(30)%'
 ok $? "the migration is running"
-t0=$(now_ms)
-kill -TERM "$pid"
-wait "$pid"
-rc=$?
-elapsed=$(($(now_ms) - t0))
-is "$rc" 143 "exit 128+SIGTERM"
-[ "$elapsed" -lt 1000 ]
-ok $? "exited within a second of SIGTERM (${elapsed} ms)"
+signal_and_wait "$pid" TERM
+is "$RC" 143 "exit 128+SIGTERM"
+[ "$ELAPSED" -lt 1000 ]
+ok $? "exited within a second of SIGTERM (${ELAPSED} ms)"
 is "$(q "SELECT to_regclass('half') IS NULL")" t "nothing was committed"
 is "$(q "SELECT count(*) FROM slipway_migrations")" 0 "no history row"
 is "$(advisory_locks)" 0 "the lock is free"

@@ -79,14 +79,10 @@ write_config '[serve]' 'stop_timeout = 500ms' '[task "stubborn"]' \
 pid=$!
 for _ in $(seq 100); do pgrep -f "echo stubborn" >/dev/null && break; sleep 0.1; done
 sleep 0.2
-t0=$(now_ms)
-kill -TERM "$pid"
-wait "$pid"
-rc=$?
-elapsed=$(($(now_ms) - t0))
-is "$rc" 143 "a task ignoring SIGTERM: exit 143"
-[ "$elapsed" -ge 400 ] && [ "$elapsed" -lt 3000 ]
-ok $? "after stop_timeout = 500ms (${elapsed} ms)"
+signal_and_wait "$pid" TERM
+is "$RC" 143 "a task ignoring SIGTERM: exit 143"
+[ "$ELAPSED" -ge 400 ] && [ "$ELAPSED" -lt 3000 ]
+ok $? "after stop_timeout = 500ms (${ELAPSED} ms)"
 like "$(cat "$LOG")" "killing it" "the SIGKILL is logged"
 pgrep -f "echo stubborn" >/dev/null
 ok $((!$?)) "no task process is left"
