@@ -107,6 +107,25 @@ ok $? "a supervisor with database features loaded libpq"
 kill -TERM "$sup"
 wait "$sup"
 
+# Without wait_for the supervisor still answers health: the first probe has it check the
+# database once (on a worker thread), later probes within 60 s get that answer without a query.
+SLIPWAY_SERVE_WAIT_FOR= SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/nogate.sock "$SLIPWAY" -c "$CONF" -- sleep 60 2>/dev/null &
+sup=$!
+for _ in $(seq 100); do [ -S "$TMP/nogate.sock" ] && break; sleep 0.05; done
+grep -q libpq "/proc/$sup/maps"
+ok $((!$?)) "no gate: libpq not loaded before a probe asks"
+out=$(SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/nogate.sock "$SLIPWAY" -c "$CONF" health)
+is "$?" 0 "no gate: the first probe is answered after one check"
+like "$out" "schema version 2" "with the database's answer"
+q "UPDATE slipway_migrations SET success = false" >/dev/null
+SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/nogate.sock "$SLIPWAY" -c "$CONF" health >/dev/null
+is "$?" 0 "a probe within 60 s gets the cached answer (no query)"
+SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/none.sock "$SLIPWAY" -c "$CONF" health >/dev/null
+is "$?" 1 "while a direct check sees the change"
+q "UPDATE slipway_migrations SET success = true" >/dev/null
+kill -TERM "$sup"
+wait "$sup"
+
 # A plain supervisor loads no libpq and opens no socket.
 SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/plain.sock "$SLIPWAY" -c /dev/null -- sleep 60 &
 sup=$!
