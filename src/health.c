@@ -2,7 +2,7 @@
 
 #include "dynlib.h"
 #include "exitcodes.h"
-#include "log.h"
+#include "loop.h"
 #include "migration.h"
 
 #include <dirent.h>
@@ -214,7 +214,5 @@ void sw_health_check_direct(const struct sw_config *cfg, const struct sw_require
     else if (sw_health_query(db, cfg, req, h, &err) < 0)
         unhealthy(h, "database: %s", err.msg);
     sw_db_close(db);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    if (uv_loop_close(&loop) != 0)
-        sw_debug("health: loop not fully closed");
+    sw_loop_close(&loop);
 }

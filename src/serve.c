@@ -18,6 +18,7 @@
 #include "health.h"
 #include "healthsrv.h"
 #include "log.h"
+#include "loop.h"
 #include "reaper.h"
 #include "sigwatch.h"
 #include "spawn.h"
@@ -122,13 +123,6 @@ static void forward(struct supervisor *s, int sig)
         begin_stop(s);
 }
 
-static void close_all(uv_handle_t *h, void *arg)
-{
-    (void)arg;
-    if (!uv_is_closing(h))
-        uv_close(h, NULL);
-}
-
 static void on_child_exit(pid_t pid, int status, void *arg)
 {
     struct supervisor *s = arg;
@@ -187,13 +181,6 @@ static int watch_signals(struct supervisor *s)
         return -1;
     s->stop_timer.data = s;
     return uv_timer_init(s->loop, &s->stop_timer) == 0 ? 0 : -1;
-}
-
-static void close_loop(uv_loop_t *loop)
-{
-    uv_walk(loop, close_all, NULL);
-    uv_run(loop, UV_RUN_DEFAULT);
-    uv_loop_close(loop);
 }
 
 static int exit_code(const struct sw_config *cfg, int status)
@@ -282,7 +269,7 @@ int sw_serve(const struct sw_config *cfg, char **cmdline)
         code = supervise(&s, argv, &user);
     sw_health_server_close(s.health);
     sw_sigwatch_close(&s.signals);
-    close_loop(s.loop);
+    sw_loop_close(s.loop);
     sw_health_server_free(s.health);
     sw_requirements_free(&req);
     if (code == SW_EXIT_OK && cfg->serve.exec) {

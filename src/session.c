@@ -2,6 +2,7 @@
 
 #include "exitcodes.h"
 #include "lock.h"
+#include "loop.h"
 #include "log.h"
 
 #include <signal.h>
@@ -145,13 +146,6 @@ int sw_session_open(struct sw_session *s, const struct sw_config *cfg, const cha
     return kind == SW_SESSION_LOCK ? take_lock(s) : SW_EXIT_OK;
 }
 
-static void close_handle(uv_handle_t *h, void *arg)
-{
-    (void)arg;
-    if (!uv_is_closing(h))
-        uv_close(h, NULL);
-}
-
 void sw_session_close(struct sw_session *s)
 {
     sw_err err;
@@ -165,12 +159,7 @@ void sw_session_close(struct sw_session *s)
     }
     sw_db_close(s->db);
     sw_tables_free(&s->tables);
-    if (s->loop_ready) {
-        /* the signal watchers and whatever the connections left closing */
-        uv_walk(&s->loop, close_handle, NULL);
-        uv_run(&s->loop, UV_RUN_DEFAULT);
-        if (uv_loop_close(&s->loop) < 0)
-            sw_debug("event loop still busy at exit");
-    }
+    if (s->loop_ready)
+        sw_loop_close(&s->loop);
     memset(s, 0, sizeof *s);
 }
