@@ -6,8 +6,8 @@
 #include "migration.h"
 #include "spawn.h"
 
-#include <stdio.h>
 #include <inttypes.h>
+#include <stdio.h>
 
 int sw_check_main(const struct sw_config *cfg)
 {

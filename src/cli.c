@@ -97,8 +97,10 @@ static int sub_options(struct parser *p)
             if (!v)
                 return -1;
             if (sw_duration_parse(v, &cli->timeout_ms) < 0) {
-                sw_err_set(p->err, "--timeout: bad duration '%s' (use 250ms, 10s, 5m, 1h, "
-                                   "0 or infinity)", v);
+                sw_err_set(p->err,
+                           "--timeout: bad duration '%s' (use 250ms, 10s, 5m, 1h, "
+                           "0 or infinity)",
+                           v);
                 return -1;
             }
             cli->has_timeout = true;
@@ -121,8 +123,10 @@ static int sub_options(struct parser *p)
 static const struct {
     const char *name;
     enum sw_mode mode;
-} subcommands[] = {{"health", SW_MODE_HEALTH}, {"status", SW_MODE_STATUS},
-                   {"wait", SW_MODE_WAIT},     {"check", SW_MODE_CHECK},
+} subcommands[] = {{"health", SW_MODE_HEALTH},
+                   {"status", SW_MODE_STATUS},
+                   {"wait", SW_MODE_WAIT},
+                   {"check", SW_MODE_CHECK},
                    {"task", SW_MODE_TASK}};
 
 static int subcommand(struct parser *p)
@@ -206,7 +210,8 @@ enum sw_cli_result sw_cli_parse(int argc, char **argv, struct sw_cli *cli, sw_er
             continue;
         }
         if (arg[0] == '-') {
-            sw_err_set(err, "unknown option '%s' (use -- before a COMMAND that starts with -)", arg);
+            sw_err_set(err, "unknown option '%s' (use -- before a COMMAND that starts with -)",
+                       arg);
             return SW_CLI_ERROR;
         }
         cli->command = argv + p.i; /* the server's own arguments are not ours to parse */

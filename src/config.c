@@ -80,7 +80,10 @@ struct section_def {
     size_t n_keys;
 };
 
-#define SECTION(name, keys) {name, keys, sizeof keys / sizeof keys[0]}
+#define SECTION(name, keys)                                                                        \
+    {                                                                                              \
+        name, keys, sizeof keys / sizeof keys[0]                                                   \
+    }
 static const struct section_def fixed_sections[] = {
     SECTION("serve", serve_keys),
     SECTION("database", database_keys),
@@ -128,8 +131,9 @@ static char *read_line(char *str, int num, void *stream)
     ld->line++;
     len = strlen(str);
     if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(ld->file)) {
-        sw_err_set(ld->err, "%s:%d: line longer than %d characters (continue the value on an "
-                            "indented next line)",
+        sw_err_set(ld->err,
+                   "%s:%d: line longer than %d characters (continue the value on an "
+                   "indented next line)",
                    ld->path, ld->line, num - 2);
         ld->failed = true;
         return NULL;
@@ -142,8 +146,8 @@ static char *read_line(char *str, int num, void *stream)
          * the keys below it under the previous section: the error would name the wrong line.
          * (An indented line may continue a value instead: inih's to judge.) */
         if (str[0] == '[' && !strchr(str, ']')) {
-            sw_err_set(ld->err, "%s:%d: syntax error (expected [section] or key = value)",
-                       ld->path, ld->line);
+            sw_err_set(ld->err, "%s:%d: syntax error (expected [section] or key = value)", ld->path,
+                       ld->line);
             ld->failed = true;
             return NULL;
         }
@@ -450,7 +454,7 @@ int sw_signal_parse(const char *s, int *sig)
 static int parse_bool(const char *s, bool *out)
 {
     static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no",
-                                                                                  "off", "0"};
+                                                                                "off", "0"};
     for (size_t i = 0; i < 4; i++) {
         if (strcmp(s, yes[i]) == 0 || strcmp(s, no[i]) == 0) {
             *out = strcmp(s, yes[i]) == 0;
@@ -561,9 +565,8 @@ static int convert_section(const struct section *sec, void *base, sw_err *err)
         const struct raw *raw = &sec->raw[k];
         const char *value = raw->value ? raw->value : key->def;
         if (convert(key, value, base) < 0) {
-            sw_err_set(err, "%s: bad value '%s' for %s (%s)",
-                       raw->value ? raw->origin : "default", value, key->name,
-                       type_hint(key->type));
+            sw_err_set(err, "%s: bad value '%s' for %s (%s)", raw->value ? raw->origin : "default",
+                       value, key->name, type_hint(key->type));
             return -1;
         }
     }
@@ -625,8 +628,7 @@ static int validate_task(struct sw_task *t, const struct section *sec, sw_err *e
     return 0;
 }
 
-static int validate_wait_for(const struct sw_config *cfg, const struct section *serve,
-                             sw_err *err)
+static int validate_wait_for(const struct sw_config *cfg, const struct section *serve, sw_err *err)
 {
     for (char **n = cfg->serve.wait_for; *n; n++) {
         if (strcmp(*n, "database") != 0 && !sw_config_task(cfg, *n)) {
@@ -668,13 +670,13 @@ static bool valid_listen(const char *s)
 
 /* PostgreSQL takes lock_timeout and statement_timeout in milliseconds as a 32-bit int: a
  * larger value would fail every migration at the server, after the upgrade started. */
-static int validate_pg_timeout(const struct section *mig, const char *key, int64_t ms,
-                               sw_err *err)
+static int validate_pg_timeout(const struct section *mig, const char *key, int64_t ms, sw_err *err)
 {
     if (ms <= INT32_MAX)
         return 0;
-    sw_err_set(err, "%s: %s is longer than PostgreSQL allows (%d ms, about 24 days); use 0 or "
-                    "infinity for none",
+    sw_err_set(err,
+               "%s: %s is longer than PostgreSQL allows (%d ms, about 24 days); use 0 or "
+               "infinity for none",
                origin_of(mig, key), key, INT32_MAX);
     return -1;
 }
@@ -683,15 +685,14 @@ static int validate(struct sw_config *cfg, struct loader *ld, sw_err *err)
 {
     const struct section *serve = &ld->fixed[0];
 
-    if (validate_pg_timeout(&ld->fixed[2], "lock_timeout", cfg->migrations.lock_timeout_ms,
-                            err) < 0 ||
+    if (validate_pg_timeout(&ld->fixed[2], "lock_timeout", cfg->migrations.lock_timeout_ms, err) <
+            0 ||
         validate_pg_timeout(&ld->fixed[2], "statement_timeout",
                             cfg->migrations.statement_timeout_ms, err) < 0)
         return -1;
 
-    if (cfg->serve.command &&
-        split_command(cfg->serve.command, cfg->serve.shell, &cfg->serve.argv,
-                      origin_of(serve, "command"), err) < 0)
+    if (cfg->serve.command && split_command(cfg->serve.command, cfg->serve.shell, &cfg->serve.argv,
+                                            origin_of(serve, "command"), err) < 0)
         return -1;
     for (size_t i = 0; i < cfg->n_tasks; i++)
         if (validate_task(&cfg->tasks[i], &ld->tasks[i], err) < 0)

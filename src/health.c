@@ -113,8 +113,8 @@ static uint64_t recorded(const PGresult *r, const char *name)
     return 0;
 }
 
-static void judge(const PGresult *r, const struct sw_config *cfg,
-                  const struct sw_requirements *req, struct sw_health *h)
+static void judge(const PGresult *r, const struct sw_config *cfg, const struct sw_requirements *req,
+                  struct sw_health *h)
 {
     uint64_t have = recorded(r, "");
     const struct sw_opt_u64 *ahead = &cfg->database.max_ahead;
@@ -122,14 +122,14 @@ static void judge(const PGresult *r, const struct sw_config *cfg,
     h->healthy = false;
     if (req->database && have < req->schema) {
         snprintf(h->line, sizeof h->line,
-                 "database: schema version %" PRIu64 " is behind, this image needs %" PRIu64,
-                 have, req->schema);
+                 "database: schema version %" PRIu64 " is behind, this image needs %" PRIu64, have,
+                 req->schema);
         return;
     }
     if (req->database && ahead->set && have - req->schema > ahead->value) {
         snprintf(h->line, sizeof h->line,
-                 "database: schema version %" PRIu64 " is more than %" PRIu64
-                 " ahead of %" PRIu64 " (max_ahead)",
+                 "database: schema version %" PRIu64 " is more than %" PRIu64 " ahead of %" PRIu64
+                 " (max_ahead)",
                  have, ahead->value, req->schema);
         return;
     }
@@ -144,8 +144,9 @@ static void judge(const PGresult *r, const struct sw_config *cfg,
         }
     }
     h->healthy = true;
-    snprintf(h->line, sizeof h->line, "healthy: schema version %" PRIu64 " (this image needs %" PRIu64 ")",
-             have, req->schema);
+    snprintf(h->line, sizeof h->line,
+             "healthy: schema version %" PRIu64 " (this image needs %" PRIu64 ")", have,
+             req->schema);
 }
 
 /* A database the upgrade never touched has no history table: that is version 0, not an

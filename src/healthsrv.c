@@ -31,7 +31,7 @@ struct client {
     } h;
     enum client_kind kind;
     struct sw_health_server *srv;
-    struct client *next;         /* waiting for the re-check */
+    struct client *next;                /* waiting for the re-check */
     struct client *prev_all, *next_all; /* every open client, to close them at shutdown */
     char request[HTTP_REQUEST_MAX];
     size_t len;
@@ -181,7 +181,8 @@ static void respond(struct sw_health_server *s, struct client *c)
     recheck_done(&s->work, -1);
 }
 
-/* ---- connections ------------------------------------------------------------------------------ */
+/* ---- connections ------------------------------------------------------------------------------
+ */
 
 static struct client *accept_client(uv_stream_t *listener, enum client_kind kind)
 {
@@ -260,7 +261,8 @@ static void on_http_connection(uv_stream_t *listener, int status)
         close_client(c);
 }
 
-/* ---- listeners -------------------------------------------------------------------------------- */
+/* ---- listeners --------------------------------------------------------------------------------
+ */
 
 /* The socket's directory (/run/slipway) may not exist yet in a fresh container. A stale socket
  * from an earlier run of the container is replaced. */

@@ -265,8 +265,9 @@ char *sw_history_commit_sql(struct sw_db *db, const struct sw_tables *t,
                             const char *then, sw_err *err)
 {
     char *insert = insert_sql(db, t, m, checksum, duration_ms, 0, true, err);
-    char *sql = insert ? sqlf(err, "DELETE FROM %s WHERE version = %" PRIu64 " AND NOT success; "
-                                   "%s; %s",
+    char *sql = insert ? sqlf(err,
+                              "DELETE FROM %s WHERE version = %" PRIu64 " AND NOT success; "
+                              "%s; %s",
                               t->migrations, m->version, insert, then)
                        : NULL;
 
@@ -278,8 +279,7 @@ int sw_history_record(struct sw_db *db, const struct sw_tables *t, const struct 
                       const char *checksum, int64_t duration_ms, int statements_done, bool success,
                       sw_err *err)
 {
-    char *insert =
-        insert_sql(db, t, m, checksum, duration_ms, statements_done, success, err);
+    char *insert = insert_sql(db, t, m, checksum, duration_ms, statements_done, success, err);
     char *sql = insert ? sqlf(err,
                               "%s ON CONFLICT (version) DO UPDATE SET name = excluded.name, "
                               "checksum = excluded.checksum, applied_at = excluded.applied_at, "

@@ -37,8 +37,8 @@ struct supervisor {
     pid_t child;
     bool child_done;
     int child_status;
-    bool stopping; /* a stop signal arrived, or the server exited: stop_timeout runs */
-    bool killing;  /* stop_timeout expired: everything left gets SIGKILL */
+    bool stopping;            /* a stop signal arrived, or the server exited: stop_timeout runs */
+    bool killing;             /* stop_timeout expired: everything left gets SIGKILL */
     bool leftovers_signalled; /* the server exited; what it left got stop_signal */
     int gate_stop;            /* a stop signal that arrived before the server was started */
     struct sw_sigwatch signals;
@@ -115,8 +115,7 @@ static void forward(struct supervisor *s, int sig)
     }
     if (s->child_done) {
         sw_signal_descendants(sig); /* draining leftovers: they get what we get */
-    } else if (kill(s->cfg->serve.signal_group ? -s->child : s->child, sig) < 0 &&
-               errno != ESRCH) {
+    } else if (kill(s->cfg->serve.signal_group ? -s->child : s->child, sig) < 0 && errno != ESRCH) {
         sw_warn("cannot forward signal %d: %s", sig, strerror(errno));
     }
     if (is_stop_signal(s, sig))

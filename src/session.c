@@ -2,8 +2,8 @@
 
 #include "exitcodes.h"
 #include "lock.h"
-#include "loop.h"
 #include "log.h"
+#include "loop.h"
 
 #include <signal.h>
 #include <string.h>

@@ -64,8 +64,7 @@ static int drop_user(const struct sw_user *user)
 {
     if (!user || !user->set)
         return 0;
-    if (initgroups(user->name, user->gid) < 0 || setgid(user->gid) < 0 ||
-        setuid(user->uid) < 0)
+    if (initgroups(user->name, user->gid) < 0 || setgid(user->gid) < 0 || setuid(user->uid) < 0)
         return -1;
     return setenv("HOME", user->home, 1);
 }

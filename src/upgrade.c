@@ -224,8 +224,7 @@ static int record(struct upgrade *u, const struct sw_migration *m, const char *c
     snprintf(what, sizeof what, "migration %" PRIu64, m->version);
     commit = sw_history_notify_sql(u->work, what, "COMMIT", &err);
     if (commit)
-        sql = sw_history_commit_sql(u->work, &u->s.tables, m, checksum, duration_ms, commit,
-                                    &err);
+        sql = sw_history_commit_sql(u->work, &u->s.tables, m, checksum, duration_ms, commit, &err);
     if (sql)
         rc = sw_db_command(u->work, sql, &err);
     free(commit);

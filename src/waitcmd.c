@@ -21,8 +21,8 @@ int sw_wait_main(const struct sw_config *cfg, const struct sw_cli *cli)
     code = sw_session_open(&s, cfg, "wait", SW_SESSION_LOOP);
     if (code == SW_EXIT_OK && sw_requirements_any(&req))
         code = sw_health_wait(&s.loop, &s.stop, cfg, &req,
-                              cli->has_timeout ? cli->timeout_ms : cfg->serve.wait_timeout_ms,
-                              NULL, NULL);
+                              cli->has_timeout ? cli->timeout_ms : cfg->serve.wait_timeout_ms, NULL,
+                              NULL);
     if (code == SW_EXIT_OK)
         sw_info("healthy");
     sw_session_close(&s);
