@@ -25,12 +25,14 @@ struct sw_health {
     char line[512]; /* one line: what is behind or ahead, or what is satisfied */
 };
 
-/* From the config and the migration file names (no file is read: health must be cheap).
- * only == NULL: what `health` checks (the schema when migrations are shipped or `requires` is
- * set, and every `required` task); otherwise just the named dependencies ("database" or task
- * names: `wait_for`). */
-int sw_requirements_load(struct sw_requirements *req, const struct sw_config *cfg,
-                         char *const *only, sw_err *err);
+/* What `health` checks, from the config and the migration file names (no file is read:
+ * health must be cheap): the schema when migrations are shipped or `requires` is set, and
+ * every `required` task. */
+int sw_requirements_load(struct sw_requirements *req, const struct sw_config *cfg, sw_err *err);
+/* Just the dependencies named in only ("database" or task names: `wait_for`), at the schema
+ * version all found, so the migrations directory is read once. */
+int sw_requirements_narrow(struct sw_requirements *req, const struct sw_requirements *all,
+                           const struct sw_config *cfg, char *const *only, sw_err *err);
 void sw_requirements_free(struct sw_requirements *req);
 bool sw_requirements_any(const struct sw_requirements *req);
 

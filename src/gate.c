@@ -34,7 +34,7 @@ int sw_gate_wait(uv_loop_t *loop, const struct sw_config *cfg, int *stop,
 
     if (!sw_config_serve_needs_database(cfg))
         return SW_EXIT_OK;
-    if (sw_requirements_load(&req, cfg, cfg->serve.wait_for, &err) < 0) {
+    if (sw_requirements_narrow(&req, health, cfg, cfg->serve.wait_for, &err) < 0) {
         sw_error("%s", err.msg);
         return SW_EXIT_USAGE;
     }

@@ -47,16 +47,13 @@ static bool named(char *const *only, const char *name)
     return false;
 }
 
-int sw_requirements_load(struct sw_requirements *req, const struct sw_config *cfg,
-                         char *const *only, sw_err *err)
+/* The dependencies named in only (all that health checks when NULL), at schema. */
+static int select_dependencies(struct sw_requirements *req, const struct sw_config *cfg,
+                               uint64_t schema, char *const *only, sw_err *err)
 {
     memset(req, 0, sizeof *req);
-    if (cfg->database.requires.set) {
-        req->schema = cfg->database.requires.value;
-    } else if (highest_shipped(cfg->migrations.dir, &req->schema, err) < 0) {
-        return -1;
-    }
-    req->database = only ? named(only, "database") : req->schema > 0;
+    req->schema = schema;
+    req->database = only ? named(only, "database") : schema > 0;
     req->tasks = calloc(cfg->n_tasks + 1, sizeof *req->tasks);
     if (!req->tasks) {
         sw_err_set(err, "out of memory");
@@ -68,6 +65,22 @@ int sw_requirements_load(struct sw_requirements *req, const struct sw_config *cf
             req->tasks[req->n_tasks++] = t;
     }
     return 0;
+}
+
+int sw_requirements_load(struct sw_requirements *req, const struct sw_config *cfg, sw_err *err)
+{
+    uint64_t schema = cfg->database.requires.value;
+
+    memset(req, 0, sizeof *req);
+    if (!cfg->database.requires.set && highest_shipped(cfg->migrations.dir, &schema, err) < 0)
+        return -1;
+    return select_dependencies(req, cfg, schema, NULL, err);
+}
+
+int sw_requirements_narrow(struct sw_requirements *req, const struct sw_requirements *all,
+                           const struct sw_config *cfg, char *const *only, sw_err *err)
+{
+    return select_dependencies(req, cfg, all->schema, only, err);
 }
 
 void sw_requirements_free(struct sw_requirements *req)

@@ -76,7 +76,7 @@ int sw_health_main(const struct sw_config *cfg)
         close(fd);
         return code;
     }
-    if (sw_requirements_load(&req, cfg, NULL, &err) < 0) {
+    if (sw_requirements_load(&req, cfg, &err) < 0) {
         printf("unhealthy: %s\n", err.msg);
         return SW_EXIT_FAIL;
     }

@@ -227,7 +227,7 @@ static int start_health(struct supervisor *s, struct sw_requirements *req)
 {
     sw_err err;
 
-    if (sw_requirements_load(req, s->cfg, NULL, &err) < 0) {
+    if (sw_requirements_load(req, s->cfg, &err) < 0) {
         sw_error("%s", err.msg);
         return SW_EXIT_USAGE;
     }

@@ -14,7 +14,7 @@ int sw_wait_main(const struct sw_config *cfg, const struct sw_cli *cli)
     sw_err err;
     int code;
 
-    if (sw_requirements_load(&req, cfg, NULL, &err) < 0) {
+    if (sw_requirements_load(&req, cfg, &err) < 0) {
         sw_error("%s", err.msg);
         return SW_EXIT_USAGE;
     }
