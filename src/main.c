@@ -1,10 +1,15 @@
 /* slipway: container entrypoint. Parses the command line, loads the config, dispatches. */
-#include "cli.h"
-#include "commands.h"
-#include "config.h"
-#include "exitcodes.h"
-#include "log.h"
-#include "serve.h"
+#include "base/exitcodes.h"
+#include "base/log.h"
+#include "config/cli.h"
+#include "config/config.h"
+#include "health/healthcmd.h"
+#include "health/waitcmd.h"
+#include "migrate/check.h"
+#include "migrate/status.h"
+#include "migrate/upgrade.h"
+#include "serve/serve.h"
+#include "tasks/taskcmd.h"
 
 #include <stdio.h>
 

@@ -32,7 +32,7 @@ pgenv=$(tests/lib/pg.sh start "$pgdir" "${SLIPWAY_TEST_PGPORT:-25442}") # fails 
 eval "$pgenv"
 
 # Leaks that are not slipway's: libpq and its ~25 libraries are dlopen'ed and never closed,
-# by design (src/dynlib.c), and keep their own process-lifetime allocations.
+# by design (src/pg/dynlib.c), and keep their own process-lifetime allocations.
 cat >"$work/lsan.supp" <<'SUPP'
 leak:libpq.so
 leak:libcrypto.so

@@ -5,8 +5,8 @@
  *
  * Linked with -Wl,--wrap=fopen (tests/fuzz/run.sh): a `url_file = /dev/zero` or
  * `/dev/stdin` in the input would otherwise hang the fuzzer instead of finding bugs. */
-#include "config.h"
-#include "duration.h"
+#include "base/duration.h"
+#include "config/config.h"
 #include "fuzz.h"
 
 #include <errno.h>
@@ -109,13 +109,13 @@ static void check_loaded(const struct sw_config *c)
     FUZZ_ASSERT(c->serve.stop_signal > 0 && c->serve.stop_signal < NSIG &&
                     c->serve.stop_signal != SIGKILL && c->serve.stop_signal != SIGSTOP,
                 "stop_signal %d", c->serve.stop_signal);
-    FUZZ_ASSERT(valid_duration(c->serve.stop_timeout_ms) && valid_duration(c->serve.wait_timeout_ms) &&
-                    valid_duration(c->database.connect_timeout_ms) &&
-                    valid_duration(c->database.wait_ms) &&
-                    valid_duration(c->migrations.lock_wait_ms) &&
-                    valid_duration(c->migrations.lock_timeout_ms) &&
-                    valid_duration(c->migrations.statement_timeout_ms),
-                "a negative duration");
+    FUZZ_ASSERT(
+        valid_duration(c->serve.stop_timeout_ms) && valid_duration(c->serve.wait_timeout_ms) &&
+            valid_duration(c->database.connect_timeout_ms) && valid_duration(c->database.wait_ms) &&
+            valid_duration(c->migrations.lock_wait_ms) &&
+            valid_duration(c->migrations.lock_timeout_ms) &&
+            valid_duration(c->migrations.statement_timeout_ms),
+        "a negative duration");
     for (size_t i = 0; i < c->serve.exit_code_map.n; i++) {
         const struct sw_code_map *m = &c->serve.exit_code_map.items[i];
         FUZZ_ASSERT(m->from >= 0 && m->from <= 255 && m->to >= 0 && m->to <= 255,
@@ -127,8 +127,8 @@ static void check_loaded(const struct sw_config *c)
     FUZZ_ASSERT(c->migrations.table && c->migrations.dir, "table or dir missing");
     for (size_t i = 0; i < c->n_tasks; i++) {
         const struct sw_task *t = &c->tasks[i];
-        FUZZ_ASSERT(t->name && *t->name && t->command && t->argv && t->argv[0] &&
-                        t->version.set && valid_duration(t->timeout_ms),
+        FUZZ_ASSERT(t->name && *t->name && t->command && t->argv && t->argv[0] && t->version.set &&
+                        valid_duration(t->timeout_ms),
                     "task %zu incomplete", i);
         FUZZ_ASSERT(sw_config_task(c, t->name) == t, "task name '%s' not unique", t->name);
     }

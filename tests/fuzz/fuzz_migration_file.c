@@ -3,8 +3,8 @@
  * Checks what the upgrade takes for granted: sql is NUL-terminated with the stated length,
  * holds no NUL, lies within content, and splits when the file runs statement by statement. */
 #include "fuzz.h"
-#include "migration.h"
-#include "sqlsplit.h"
+#include "migdir/migration.h"
+#include "migdir/sqlsplit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,8 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sw_migrations_load(dir, &set, &err) < 0) {
         FUZZ_ASSERT(set.n == 0 && set.items == NULL, "set not empty on error");
         FUZZ_ASSERT(memchr(err.msg, '\0', sizeof err.msg) != NULL, "message not terminated");
-        FUZZ_ASSERT(strncmp(err.msg, "0001_fuzz.sql", 13) == 0, "message does not name the file: %s",
-                    err.msg);
+        FUZZ_ASSERT(strncmp(err.msg, "0001_fuzz.sql", 13) == 0,
+                    "message does not name the file: %s", err.msg);
         return 0;
     }
     FUZZ_ASSERT(set.n == 1, "%zu migrations from one file", set.n);

@@ -3,7 +3,7 @@
  * version >= 1 and a lower-case .sql name; an invalid name comes with a message that is clean
  * text (it goes to logs and terminals as is, whatever bytes the name held). */
 #include "fuzz.h"
-#include "migration.h"
+#include "migdir/migration.h"
 
 #include <limits.h>
 #include <string.h>

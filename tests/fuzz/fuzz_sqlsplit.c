@@ -4,7 +4,7 @@
  * by a ';', carry the right line number, and each one split again on its own is exactly one
  * statement (so a resumed run sends the same text). */
 #include "fuzz.h"
-#include "sqlsplit.h"
+#include "migdir/sqlsplit.h"
 
 #include <string.h>
 
@@ -28,8 +28,7 @@ static void check_error(const char *sql, size_t len, const sw_err *err)
     FUZZ_ASSERT(memchr(err->msg, '\0', sizeof err->msg) != NULL, "message not terminated");
     FUZZ_ASSERT(sscanf(err->msg, "line %d: %n", &line, &used) == 1 && used > 0,
                 "message does not start with 'line N: ': %s", err->msg);
-    FUZZ_ASSERT(line >= 1 && line <= line_of(sql, len), "line %d out of range: %s", line,
-                err->msg);
+    FUZZ_ASSERT(line >= 1 && line <= line_of(sql, len), "line %d out of range: %s", line, err->msg);
 }
 
 static void check_alone(const char *stmt, size_t len)
@@ -67,8 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const struct sw_stmt *s = &st[i];
         FUZZ_ASSERT(s->len > 0 && s->off <= size && s->len <= size - s->off,
                     "statement %zu [%zu, +%zu) outside [0, %zu)", i, s->off, s->len, size);
-        FUZZ_ASSERT(s->off >= prev_end, "statement %zu at %zu overlaps or precedes %zu", i,
-                    s->off, prev_end);
+        FUZZ_ASSERT(s->off >= prev_end, "statement %zu at %zu overlaps or precedes %zu", i, s->off,
+                    prev_end);
         FUZZ_ASSERT(i == 0 || memchr(sql + prev_end, ';', s->off - prev_end) != NULL,
                     "statement %zu not separated from the previous one by ';'", i);
         FUZZ_ASSERT(!is_ws(sql[s->off]) && !is_ws(sql[s->off + s->len - 1]) &&

@@ -18,10 +18,10 @@ CC=${CC:-clang}
 # What each target compiles besides its own file and fuzz_common.c: only the pure parsing
 # code, so no database, libuv or dlopen is involved.
 declare -A sources=(
-    [fuzz_config]="err.c config.c duration.c expand.c words.c"
-    [fuzz_migration_name]="err.c migration.c sqlsplit.c"
-    [fuzz_migration_file]="err.c migration.c sqlsplit.c"
-    [fuzz_sqlsplit]="err.c sqlsplit.c"
+    [fuzz_config]="base/err.c config/config.c base/duration.c base/expand.c base/words.c"
+    [fuzz_migration_name]="base/err.c migdir/migration.c migdir/sqlsplit.c"
+    [fuzz_migration_file]="base/err.c migdir/migration.c migdir/sqlsplit.c"
+    [fuzz_sqlsplit]="base/err.c migdir/sqlsplit.c"
 )
 declare -A extra=(
     [fuzz_config]="-Wl,--wrap=fopen -linih"
@@ -50,7 +50,7 @@ printf '#define SLIPWAY_VERSION "%s"\n' "$version" >"$work/version.h"
 # shellcheck disable=SC2054 # the commas belong to -fsanitize=
 cflags=(-std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-    -Wall -Wextra -I"$root/include" -I"$work" -I"$here")
+    -Wall -Wextra -I"$root/src" -I"$work" -I"$here")
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # doc/slipway.1 renders without a groff warning and documents what the binary accepts: every
-# command and option of `slipway --help` and every config key of src/config.c.
+# command and option of `slipway --help` and every config key of src/config/config.c.
 # No `set -e`: TAP assertions test exit statuses.
 set -uo pipefail
 . "$SRCDIR/tests/ship/lib.sh"
@@ -21,10 +21,10 @@ for w in $words; do
 done
 is "$undocumented" "" "every command and option of slipway --help is documented"
 
-# Config keys: the key tables of src/config.c ({"name", K_TYPE, ...}), one per line.
-keys=$(grep -oE '^\s*\{"[a-z_]+", K_[A-Z0-9]+' "$SRCDIR/src/config.c" | grep -oE '"[a-z_]+"' | tr -d '"' | sort -u)
+# Config keys: the key tables of src/config/config.c ({"name", K_TYPE, ...}), one per line.
+keys=$(grep -oE '^\s*\{"[a-z_]+", K_[A-Z0-9]+' "$SRCDIR/src/config/config.c" | grep -oE '"[a-z_]+"' | tr -d '"' | sort -u)
 [ -n "$keys" ]
-ok $? "found the config keys in src/config.c"
+ok $? "found the config keys in src/config/config.c"
 undocumented=
 for k in $keys; do
     grep -qE -- "^ +$k( |$)" <<<"$text" || undocumented="$undocumented $k"

@@ -1,0 +1,90 @@
+/* The configuration (SPEC.md "Configuration"): INI file, environment overrides, ${VAR}
+ * expansion, *_file secrets, typed and validated before anything runs. */
+#ifndef SLIPWAY_CONFIG_CONFIG_H
+#define SLIPWAY_CONFIG_CONFIG_H
+
+#include "base/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SW_DEFAULT_CONFIG "/etc/slipway/slipway.ini"
+
+struct sw_opt_u64 {
+    bool set;
+    uint64_t value;
+};
+
+struct sw_code_map {
+    int from, to;
+};
+
+struct sw_code_maps {
+    struct sw_code_map *items;
+    size_t n;
+};
+
+struct sw_task {
+    char *name;
+    char *command;
+    char **argv; /* command split into words */
+    struct sw_opt_u64 version;
+    int64_t timeout_ms; /* SW_DURATION_INFINITY: none */
+    bool required;
+    char origin[256]; /* "FILE:LINE" of the section header, for messages */
+};
+
+struct sw_serve {
+    char *command;
+    char **argv; /* command split into words, or {"/bin/sh", "-c", command} with shell */
+    bool shell;
+    bool exec;
+    int stop_signal;
+    int64_t stop_timeout_ms;
+    bool signal_group;
+    struct sw_code_maps exit_code_map;
+    char *user;
+    char **wait_for; /* NULL-terminated names: "database" or task names */
+    int64_t wait_timeout_ms;
+    char *health_socket;
+    char *health_listen;
+};
+
+struct sw_database {
+    char *url; /* NULL: libpq defaults (PGHOST, PGUSER...) */
+    int64_t connect_timeout_ms;
+    int64_t wait_ms;
+    struct sw_opt_u64 requires;
+    struct sw_opt_u64 max_ahead;
+};
+
+struct sw_migrations_conf {
+    char *dir;
+    char *table;
+    int64_t lock_wait_ms;
+    int64_t lock_timeout_ms;
+    int64_t statement_timeout_ms;
+    bool out_of_order;
+};
+
+struct sw_config {
+    char *path; /* the file read, or NULL when the default file was absent */
+    struct sw_serve serve;
+    struct sw_database database;
+    struct sw_migrations_conf migrations;
+    struct sw_task *tasks;
+    size_t n_tasks;
+};
+
+/* Resolves the file from explicit (-c) / $SLIPWAY_CONFIG / the default path, reads and
+ * validates it. Returns 0, or -1 with a one-line message ("FILE:LINE: ...") in err. */
+int sw_config_load(struct sw_config *cfg, const char *explicit_path, sw_err *err);
+void sw_config_free(struct sw_config *cfg);
+const struct sw_task *sw_config_task(const struct sw_config *cfg, const char *name);
+/* True when serve mode needs the database (wait_for names something). */
+bool sw_config_serve_needs_database(const struct sw_config *cfg);
+
+int sw_signal_parse(const char *s, int *sig);
+
+#endif

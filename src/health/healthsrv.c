@@ -1,0 +1,387 @@
+/* The supervisor's health answers: `slipway health` asks over a unix socket, Kubernetes over
+ * optional HTTP (GET /healthz: alive; GET /readyz: dependencies satisfied and server running).
+ * Either way no probe opens a database connection of its own: while the gate waits, the answer
+ * is the gate's live one (it LISTENs for the upgrade's NOTIFY); afterwards a probe that finds
+ * the answer older than 60 s triggers one short re-check on libuv's thread pool (its own loop
+ * and connection, closed at once) and is answered when it completes, together with every probe
+ * that arrived meanwhile. No connection is held between re-checks. */
+#include "health/healthsrv.h"
+
+#include "base/log.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FRESH_MS 60000
+#define HTTP_REQUEST_MAX 2048
+
+enum client_kind { CLIENT_SOCKET, CLIENT_HTTP };
+
+struct client {
+    union {
+        uv_handle_t handle;
+        uv_stream_t stream;
+        uv_pipe_t pipe;
+        uv_tcp_t tcp;
+    } h;
+    enum client_kind kind;
+    struct sw_health_server *srv;
+    struct client *next;                /* waiting for the re-check */
+    struct client *prev_all, *next_all; /* every open client, to close them at shutdown */
+    char request[HTTP_REQUEST_MAX];
+    size_t len;
+};
+
+struct sw_health_server {
+    uv_loop_t *loop;
+    const struct sw_config *cfg;
+    const struct sw_requirements *req;
+    uv_pipe_t unix_listener;
+    uv_tcp_t http_listener;
+    bool unix_open, http_open;
+    char *socket_path;
+    struct sw_health state;
+    bool known, gating, running, checking;
+    uint64_t checked_at;
+    uv_work_t work;
+    struct sw_health work_result;
+    struct client *waiting;
+    struct client *clients;
+    bool closed;
+};
+
+/* ---- answering ---------------------------------------------------------------------------- */
+
+static void free_client(uv_handle_t *h)
+{
+    struct client *c = h->data;
+
+    if (c->prev_all)
+        c->prev_all->next_all = c->next_all;
+    else
+        c->srv->clients = c->next_all;
+    if (c->next_all)
+        c->next_all->prev_all = c->prev_all;
+    free(c);
+}
+
+static void close_client(struct client *c)
+{
+    if (!uv_is_closing(&c->h.handle))
+        uv_close(&c->h.handle, free_client);
+}
+
+static void after_write(uv_write_t *w, int status)
+{
+    struct client *c = w->data;
+    (void)status; /* a probe that went away is no concern of ours */
+    free(w);
+    close_client(c);
+}
+
+static void send_and_close(struct client *c, const char *text)
+{
+    size_t len = strlen(text);
+    uv_write_t *w = malloc(sizeof *w + len);
+    uv_buf_t buf;
+
+    if (!w) {
+        close_client(c);
+        return;
+    }
+    memcpy(w + 1, text, len);
+    buf = uv_buf_init((char *)(w + 1), (unsigned)len);
+    w->data = c;
+    if (uv_write(w, &c->h.stream, &buf, 1, after_write) < 0) {
+        free(w);
+        close_client(c);
+    }
+}
+
+static void http_reply(struct client *c, int status, const char *body)
+{
+    char text[1024];
+    const char *reason = status == 200 ? "OK" : status == 503 ? "Service Unavailable" : "Not Found";
+
+    snprintf(text, sizeof text,
+             "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+             "Connection: close\r\n\r\n%s\n",
+             status, reason, strlen(body) + 1, body);
+    send_and_close(c, text);
+}
+
+static void answer(struct sw_health_server *s, struct client *c)
+{
+    char line[600];
+
+    if (c->kind == CLIENT_SOCKET) {
+        snprintf(line, sizeof line, "%d %s\n", s->state.healthy ? 0 : 1, s->state.line);
+        send_and_close(c, line);
+    } else if (!s->running && s->state.healthy) {
+        http_reply(c, 503, "dependencies satisfied, server not running");
+    } else {
+        http_reply(c, s->state.healthy ? 200 : 503, s->state.line);
+    }
+}
+
+/* ---- re-checking ---------------------------------------------------------------------------- */
+
+static void recheck_work(uv_work_t *w)
+{
+    struct sw_health_server *s = w->data;
+    sw_health_check_direct(s->cfg, s->req, &s->work_result);
+}
+
+static void recheck_done(uv_work_t *w, int status)
+{
+    struct sw_health_server *s = w->data;
+    struct client *c = s->waiting;
+
+    s->checking = false;
+    if (s->closed)
+        return; /* shutting down: the waiting probes were closed */
+    if (status == 0)
+        sw_health_server_update(s, &s->work_result);
+    s->waiting = NULL;
+    while (c) {
+        struct client *next = c->next;
+        answer(s, c);
+        c = next;
+    }
+}
+
+static bool fresh(struct sw_health_server *s)
+{
+    return s->gating || (s->known && uv_now(s->loop) - s->checked_at < FRESH_MS);
+}
+
+/* Answers now when the state is fresh; otherwise queues c behind one re-check. */
+static void respond(struct sw_health_server *s, struct client *c)
+{
+    if (fresh(s)) {
+        answer(s, c);
+        return;
+    }
+    c->next = s->waiting;
+    s->waiting = c;
+    if (s->checking)
+        return;
+    s->work.data = s;
+    if (uv_queue_work(s->loop, &s->work, recheck_work, recheck_done) == 0) {
+        s->checking = true;
+        return;
+    }
+    snprintf(s->state.line, sizeof s->state.line, "health: cannot start a re-check");
+    s->state.healthy = false;
+    recheck_done(&s->work, -1);
+}
+
+/* ---- connections ------------------------------------------------------------------------------
+ */
+
+static struct client *accept_client(uv_stream_t *listener, enum client_kind kind)
+{
+    struct sw_health_server *s = listener->data;
+    struct client *c = calloc(1, sizeof *c);
+    int rc;
+
+    if (!c)
+        return NULL;
+    c->kind = kind;
+    c->srv = s;
+    rc = kind == CLIENT_SOCKET ? uv_pipe_init(s->loop, &c->h.pipe, 0)
+                               : uv_tcp_init(s->loop, &c->h.tcp);
+    if (rc < 0) {
+        free(c);
+        return NULL;
+    }
+    c->h.handle.data = c;
+    c->next_all = s->clients;
+    if (s->clients)
+        s->clients->prev_all = c;
+    s->clients = c;
+    if (uv_accept(listener, &c->h.stream) < 0) {
+        close_client(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void on_unix_connection(uv_stream_t *listener, int status)
+{
+    struct client *c = status < 0 ? NULL : accept_client(listener, CLIENT_SOCKET);
+    if (c)
+        respond(c->srv, c);
+}
+
+static void alloc_request(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct client *c = h->data;
+    (void)suggested;
+    *buf = uv_buf_init(c->request + c->len, (unsigned)(sizeof c->request - 1 - c->len));
+}
+
+static void route(struct client *c)
+{
+    if (strncmp(c->request, "GET /healthz ", 13) == 0)
+        http_reply(c, 200, "alive");
+    else if (strncmp(c->request, "GET /readyz ", 12) == 0)
+        respond(c->srv, c);
+    else
+        http_reply(c, 404, "try GET /healthz or GET /readyz");
+}
+
+static void on_request(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
+{
+    struct client *c = stream->data;
+    (void)buf;
+
+    if (n < 0) {
+        close_client(c);
+        return;
+    }
+    c->len += (size_t)n;
+    c->request[c->len] = '\0';
+    /* The request line is all we route on; the headers are not needed. */
+    if (strstr(c->request, "\r\n") || c->len >= sizeof c->request - 1) {
+        uv_read_stop(stream);
+        route(c);
+    }
+}
+
+static void on_http_connection(uv_stream_t *listener, int status)
+{
+    struct client *c = status < 0 ? NULL : accept_client(listener, CLIENT_HTTP);
+    if (c && uv_read_start(&c->h.stream, alloc_request, on_request) < 0)
+        close_client(c);
+}
+
+/* ---- listeners --------------------------------------------------------------------------------
+ */
+
+/* The socket's directory (/run/slipway) may not exist yet in a fresh container. A stale socket
+ * from an earlier run of the container is replaced. */
+static int listen_unix(struct sw_health_server *s, const char *path)
+{
+    char *copy = strdup(path);
+    int rc;
+
+    if (!copy)
+        return UV_ENOMEM;
+    if (mkdir(dirname(copy), 0755) < 0 && errno != EEXIST)
+        sw_debug("health_socket: mkdir: %s", strerror(errno));
+    free(copy);
+    unlink(path);
+    rc = uv_pipe_init(s->loop, &s->unix_listener, 0);
+    if (rc < 0)
+        return rc;
+    s->unix_open = true;
+    s->unix_listener.data = s;
+    rc = uv_pipe_bind(&s->unix_listener, path);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&s->unix_listener, 64, on_unix_connection);
+    if (rc == 0)
+        s->socket_path = strdup(path);
+    return rc;
+}
+
+static int listen_http(struct sw_health_server *s, const char *spec)
+{
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    struct sockaddr_storage addr;
+    int port = atoi(colon + 1), rc;
+
+    snprintf(host, sizeof host, "%.*s", (int)(colon - spec), spec);
+    if (host[0] == '[') { /* [::1]:8081 */
+        memmove(host, host + 1, strlen(host));
+        host[strcspn(host, "]")] = '\0';
+    }
+    rc = strchr(host, ':') ? uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr)
+                           : uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
+    if (rc == 0)
+        rc = uv_tcp_init(s->loop, &s->http_listener);
+    if (rc < 0)
+        return rc;
+    s->http_open = true;
+    s->http_listener.data = s;
+    rc = uv_tcp_bind(&s->http_listener, (const struct sockaddr *)&addr, 0);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&s->http_listener, 64, on_http_connection);
+    return rc;
+}
+
+int sw_health_server_start(struct sw_health_server **out, uv_loop_t *loop,
+                           const struct sw_config *cfg, const struct sw_requirements *req,
+                           bool gating)
+{
+    struct sw_health_server *s = calloc(1, sizeof *s);
+    int rc;
+
+    *out = s;
+    if (!s) {
+        sw_error("out of memory");
+        return -1;
+    }
+    s->loop = loop;
+    s->cfg = cfg;
+    s->req = req;
+    s->gating = gating;
+    snprintf(s->state.line, sizeof s->state.line, "waiting for the database");
+    /* Without a socket, `slipway health` checks the database itself: degraded, not broken. */
+    if (cfg->serve.health_socket && (rc = listen_unix(s, cfg->serve.health_socket)) < 0)
+        sw_warn("health_socket %s: %s (health will query the database directly)",
+                cfg->serve.health_socket, uv_strerror(rc));
+    /* An HTTP probe that cannot be served would fail every readiness check: refuse to start. */
+    if (cfg->serve.health_listen && (rc = listen_http(s, cfg->serve.health_listen)) < 0) {
+        sw_error("health_listen %s: %s", cfg->serve.health_listen, uv_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+void sw_health_server_update(struct sw_health_server *s, const struct sw_health *h)
+{
+    s->state = *h;
+    s->known = true;
+    s->checked_at = uv_now(s->loop);
+}
+
+void sw_health_server_gate_done(struct sw_health_server *s, bool keep_answer)
+{
+    s->gating = false;
+    s->known = s->known && keep_answer;
+}
+
+void sw_health_server_set_running(struct sw_health_server *s, bool running)
+{
+    s->running = running;
+}
+
+void sw_health_server_close(struct sw_health_server *s)
+{
+    if (!s || s->closed)
+        return;
+    s->closed = true;
+    if (s->unix_open && !uv_is_closing((uv_handle_t *)&s->unix_listener))
+        uv_close((uv_handle_t *)&s->unix_listener, NULL);
+    if (s->http_open && !uv_is_closing((uv_handle_t *)&s->http_listener))
+        uv_close((uv_handle_t *)&s->http_listener, NULL);
+    for (struct client *c = s->clients; c; c = c->next_all)
+        close_client(c);
+    if (s->socket_path)
+        unlink(s->socket_path);
+}
+
+void sw_health_server_free(struct sw_health_server *s)
+{
+    if (!s)
+        return;
+    free(s->socket_path);
+    free(s);
+}

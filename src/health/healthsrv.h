@@ -1,0 +1,29 @@
+/* The supervisor's side of `slipway health` (unix socket) and of HTTP probes (health_listen). */
+#ifndef SLIPWAY_HEALTH_HEALTHSRV_H
+#define SLIPWAY_HEALTH_HEALTHSRV_H
+
+#include "config/config.h"
+#include "health/health.h"
+
+#include <stdbool.h>
+#include <uv.h>
+
+struct sw_health_server;
+
+/* Listens on health_socket (a failure is a warning: health then checks the database itself)
+ * and health_listen (a failure is an error: -1). gating: the gate will feed live answers
+ * through sw_health_server_update() until sw_health_server_gate_done(). *out is set even on
+ * failure; release it with sw_health_server_close() + sw_health_server_free(). */
+int sw_health_server_start(struct sw_health_server **out, uv_loop_t *loop,
+                           const struct sw_config *cfg, const struct sw_requirements *req,
+                           bool gating);
+void sw_health_server_update(struct sw_health_server *s, const struct sw_health *h);
+/* keep_answer: the gate's last answer also answers `health` (else the next probe re-checks). */
+void sw_health_server_gate_done(struct sw_health_server *s, bool keep_answer);
+void sw_health_server_set_running(struct sw_health_server *s, bool running);
+/* Closes the listeners and open probes, removes the socket file. The loop must then run until
+ * the handles are closed before sw_health_server_free(). Both accept NULL. */
+void sw_health_server_close(struct sw_health_server *s);
+void sw_health_server_free(struct sw_health_server *s);
+
+#endif

@@ -1,0 +1,656 @@
+/* Migration files: name formats (slipway, Flyway, golang-migrate, dbmate), strict content
+ * checks, and the sorted set that `check`, `status` and `--upgrade` share. */
+#include "migdir/migration.h"
+#include "migdir/sqlsplit.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define EXPECTED_NAMES "expected 0042_name.sql, V42__name.sql, 42_name.up.sql"
+#define NO_TX_MARKER "-- slipway:no-transaction"
+
+/* ---- names ---- */
+
+static bool ascii_eq_ci(char a, char b)
+{
+    if (a >= 'A' && a <= 'Z')
+        a = (char)(a - 'A' + 'a');
+    if (b >= 'A' && b <= 'Z')
+        b = (char)(b - 'A' + 'a');
+    return a == b;
+}
+
+static bool has_suffix(const char *s, size_t len, const char *suffix, bool ignore_case)
+{
+    size_t n = strlen(suffix);
+    if (len < n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[len - n + i];
+        if (ignore_case ? !ascii_eq_ci(c, suffix[i]) : c != suffix[i])
+            return false;
+    }
+    return true;
+}
+
+/* Length of the longest valid UTF-8 prefix of s: RFC 3629, so no overlong forms, no
+ * surrogates, nothing above U+10FFFF (PostgreSQL rejects all of them too). */
+static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
+        size_t more;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            more = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            more = 2;
+            if (c == 0xE0)
+                lo = 0xA0;
+            else if (c == 0xED)
+                hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            more = 3;
+            if (c == 0xF0)
+                lo = 0x90;
+            else if (c == 0xF4)
+                hi = 0x8F;
+        } else {
+            return i;
+        }
+        if (len - i <= more || s[i + 1] < lo || s[i + 1] > hi)
+            return i;
+        for (size_t k = 2; k <= more; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+        }
+        i += more + 1;
+    }
+    return len;
+}
+
+/* A name with every byte that is not printable ASCII shown as \xHH, cut to fit. */
+static void escape_name(const char *name, char *buf, size_t size)
+{
+    size_t w = 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++) {
+        if (*p >= 0x20 && *p < 0x7F) {
+            if (w + 2 > size)
+                break;
+            buf[w++] = (char)*p;
+        } else {
+            if (w + 5 > size)
+                break;
+            w += (size_t)snprintf(buf + w, size - w, "\\x%02x", *p);
+        }
+    }
+    buf[w] = '\0';
+}
+
+/* The name ends up in messages, logs and the history table: keep it clean text. */
+static int check_name_text(const char *name, size_t len, sw_err *err)
+{
+    const char *problem = NULL;
+    if (utf8_valid_prefix((const unsigned char *)name, len) != len) {
+        problem = "file name is not valid UTF-8";
+    } else {
+        for (size_t i = 0; i < len && problem == NULL; i++) {
+            unsigned char c = (unsigned char)name[i];
+            if (c < 0x20 || c == 0x7F)
+                problem = "file name contains a control character";
+        }
+    }
+    if (problem == NULL)
+        return 0;
+    char shown[512];
+    escape_name(name, shown, sizeof shown);
+    sw_err_set(err, "%s: %s", shown, problem);
+    return -1;
+}
+
+/* [prefix] DIGITS SEP DESCRIPTION, the prefix already skipped: p..end is the rest of the
+ * stem. The description must not be empty. */
+static enum sw_name_result parse_version(const char *name, const char *p, const char *end,
+                                         const char *sep, uint64_t *version, sw_err *err)
+{
+    const char *digits = p;
+    size_t sep_len = strlen(sep);
+    uint64_t v = 0;
+    bool overflow = false;
+
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            overflow = true;
+        else
+            v = v * 10 + d;
+    }
+    if (p == digits || (size_t)(end - p) <= sep_len || memcmp(p, sep, sep_len) != 0) {
+        sw_err_set(err, "%s: cannot parse a version from the file name (" EXPECTED_NAMES ")", name);
+        return SW_NAME_INVALID;
+    }
+    if (overflow) {
+        sw_err_set(err, "%s: version %.*s is too large (the maximum is %" PRIu64 ")", name,
+                   (int)(p - digits), digits, UINT64_MAX);
+        return SW_NAME_INVALID;
+    }
+    if (v == 0) {
+        sw_err_set(err, "%s: version 0 is not allowed (versions start at 1)", name);
+        return SW_NAME_INVALID;
+    }
+    *version = v;
+    return SW_NAME_MIGRATION;
+}
+
+enum sw_name_result sw_migration_parse_name(const char *name, uint64_t *version, sw_err *err)
+{
+    size_t len = strlen(name);
+
+    if (name[0] == '.' || !has_suffix(name, len, ".sql", true) ||
+        has_suffix(name, len, ".down.sql", true))
+        return SW_NAME_IGNORED;
+    if (check_name_text(name, len, err) < 0)
+        return SW_NAME_INVALID;
+    /* X.SQL is not skipped silently: it is meant as a migration, and would never run. */
+    if (!has_suffix(name, len, ".sql", false)) {
+        sw_err_set(err, "%s: the .sql extension must be lower case", name);
+        return SW_NAME_INVALID;
+    }
+
+    const char *end = name + len - strlen(".sql");
+    if (has_suffix(name, (size_t)(end - name), ".up", false))
+        return parse_version(name, name, end - strlen(".up"), "_", version, err);
+    if (name[0] == 'V')
+        return parse_version(name, name + 1, end, "__", version, err);
+    return parse_version(name, name, end, "_", version, err);
+}
+
+/* ---- file content ---- */
+
+/* Reads the whole regular file, NUL-terminated, refusing more than the limit. */
+static int read_file(int dirfd, const char *name, char **out, size_t *out_len, sw_err *err)
+{
+    /* O_NONBLOCK: opening a FIFO named like a migration must not hang `slipway check`. */
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        sw_err_set(err, "%s: %s", name, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        sw_err_set(err, "%s: %s", name, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        sw_err_set(err, "%s: not a regular file", name);
+        close(fd);
+        return -1;
+    }
+    if (st.st_size > (off_t)SW_MIGRATION_MAX_BYTES) {
+        sw_err_set(err, "%s: %jd bytes, larger than the %u MiB limit", name, (intmax_t)st.st_size,
+                   SW_MIGRATION_MAX_BYTES >> 20);
+        close(fd);
+        return -1;
+    }
+
+    /* Room for one byte more than fstat said, so EOF is seen without growing; a file that
+     * grows while we read is still read to its end (or refused), never cut short. */
+    size_t cap = (size_t)st.st_size + 1, len = 0;
+    char *buf = malloc(cap + 1);
+    int rc = -1;
+    if (buf == NULL) {
+        sw_err_set(err, "%s: out of memory", name);
+        goto out;
+    }
+    for (;;) {
+        if (len == cap) {
+            if (cap > SW_MIGRATION_MAX_BYTES) {
+                sw_err_set(err, "%s: larger than the %u MiB limit", name,
+                           SW_MIGRATION_MAX_BYTES >> 20);
+                goto out;
+            }
+            cap = cap <= SW_MIGRATION_MAX_BYTES / 2 ? cap * 2 : SW_MIGRATION_MAX_BYTES + 1;
+            char *grown = realloc(buf, cap + 1);
+            if (grown == NULL) {
+                sw_err_set(err, "%s: out of memory", name);
+                goto out;
+            }
+            buf = grown;
+        }
+        ssize_t r = read(fd, buf + len, cap - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            sw_err_set(err, "%s: %s", name, strerror(errno));
+            goto out;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    *out_len = len;
+    buf = NULL;
+    rc = 0;
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+static int line_at(const char *s, size_t off)
+{
+    int line = 1;
+    for (const char *p = s; (p = memchr(p, '\n', (size_t)(s + off - p))) != NULL; p++)
+        line++;
+    return line;
+}
+
+/* SQL text only: PostgreSQL would reject a NUL or invalid UTF-8 anyway, but later and with
+ * a message that does not name the file. */
+static int check_text(const char *name, const char *s, size_t len, sw_err *err)
+{
+    const char *nul = memchr(s, '\0', len);
+    if (nul != NULL) {
+        sw_err_set(err, "%s: binary file (NUL byte at offset %zu)", name, (size_t)(nul - s));
+        return -1;
+    }
+    size_t valid = utf8_valid_prefix((const unsigned char *)s, len);
+    if (valid != len) {
+        sw_err_set(err, "%s:%d: invalid UTF-8", name, line_at(s, valid));
+        return -1;
+    }
+    return 0;
+}
+
+/* In place; a lone CR is kept (it is content, not a line ending). */
+static size_t crlf_to_lf(char *s, size_t len)
+{
+    char *cr = memchr(s, '\r', len);
+    if (cr == NULL)
+        return len;
+    size_t w = (size_t)(cr - s);
+    for (size_t r = w; r < len; r++) {
+        if (s[r] == '\r' && r + 1 < len && s[r + 1] == '\n')
+            continue;
+        s[w++] = s[r];
+    }
+    s[w] = '\0';
+    return w;
+}
+
+/* ---- dbmate sections and markers ---- */
+
+struct marker {
+    int line;           /* 0: absent */
+    size_t start, next; /* offsets of the marker line and of the line after it */
+    size_t rest, end;   /* what follows the marker word on its line */
+};
+
+struct layout {
+    struct marker up, down;
+    int code_line; /* first line before "-- migrate:up" that is not blank or a comment */
+};
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* "--[ \t]*WORD" followed by the end of the line or a blank: what follows WORD, or NULL. */
+static const char *marker_rest(const char *p, const char *end, const char *word)
+{
+    size_t n = strlen(word);
+    if (end - p < 2 || p[0] != '-' || p[1] != '-')
+        return NULL;
+    for (p += 2; p < end && is_blank(*p); p++)
+        ;
+    if ((size_t)(end - p) < n || memcmp(p, word, n) != 0)
+        return NULL;
+    p += n;
+    return p == end || is_blank(*p) ? p : NULL;
+}
+
+static bool is_blank_or_comment(const char *p, const char *end)
+{
+    while (p < end && (is_blank(*p) || *p == '\r' || *p == '\f' || *p == '\v'))
+        p++;
+    return p == end || (end - p >= 2 && p[0] == '-' && p[1] == '-');
+}
+
+static int scan_layout(const char *name, const char *text, size_t len, struct layout *lay,
+                       sw_err *err)
+{
+    int line = 1;
+    for (size_t pos = 0; pos < len; line++) {
+        const char *p = text + pos;
+        const char *nl = memchr(p, '\n', len - pos);
+        const char *end = nl != NULL ? nl : text + len;
+        size_t next = nl != NULL ? (size_t)(nl - text) + 1 : len;
+        const char *rest;
+
+        if ((rest = marker_rest(p, end, "migrate:up")) != NULL) {
+            if (lay->up.line != 0) {
+                sw_err_set(err, "%s:%d: a second '-- migrate:up' (the first is on line %d)", name,
+                           line, lay->up.line);
+                return -1;
+            }
+            lay->up = (struct marker){line, pos, next, (size_t)(rest - text), (size_t)(end - text)};
+        } else if (lay->down.line == 0 && (rest = marker_rest(p, end, "migrate:down")) != NULL) {
+            lay->down =
+                (struct marker){line, pos, next, (size_t)(rest - text), (size_t)(end - text)};
+        } else if (lay->up.line == 0 && lay->code_line == 0 && !is_blank_or_comment(p, end)) {
+            lay->code_line = line;
+        }
+        pos = next;
+    }
+    return 0;
+}
+
+static bool span_is(const char *p, size_t n, const char *s)
+{
+    return strlen(s) == n && memcmp(p, s, n) == 0;
+}
+
+/* dbmate's options after "-- migrate:up": only transaction:true|false exists. A typo must
+ * not silently run CREATE INDEX CONCURRENTLY in a transaction. */
+static int parse_dbmate_options(struct sw_migration *m, const char *text, const struct marker *up,
+                                sw_err *err)
+{
+    const char *p = text + up->rest, *end = text + up->end;
+    for (;;) {
+        while (p < end && is_blank(*p))
+            p++;
+        if (p == end)
+            return 0;
+        const char *word = p;
+        while (p < end && !is_blank(*p))
+            p++;
+        size_t n = (size_t)(p - word);
+        if (span_is(word, n, "transaction:false")) {
+            m->no_transaction = true;
+        } else if (!span_is(word, n, "transaction:true")) {
+            sw_err_set(err,
+                       "%s:%d: unknown option '%.*s' after '-- migrate:up' (expected "
+                       "transaction:false)",
+                       m->name, up->line, (int)n, word);
+            return -1;
+        }
+    }
+}
+
+/* The up section of a dbmate file: everything else would never run, so it must be empty. */
+static int check_dbmate_layout(const char *name, const struct layout *lay, sw_err *err)
+{
+    if (lay->down.line != 0 && lay->down.line < lay->up.line) {
+        sw_err_set(err, "%s:%d: '-- migrate:down' comes before '-- migrate:up' (line %d)", name,
+                   lay->down.line, lay->up.line);
+        return -1;
+    }
+    if (lay->code_line != 0) {
+        sw_err_set(err, "%s:%d: SQL before '-- migrate:up' would never run", name, lay->code_line);
+        return -1;
+    }
+    return 0;
+}
+
+static bool first_line_is_no_tx(const char *text, size_t len)
+{
+    size_t n = strlen(NO_TX_MARKER);
+    if (len < n || memcmp(text, NO_TX_MARKER, n) != 0)
+        return false;
+    for (; n < len && text[n] != '\n'; n++) {
+        if (!is_blank(text[n]))
+            return false;
+    }
+    return true;
+}
+
+/* Sets sql, sql_line and no_transaction from content. */
+static int extract_sql(struct sw_migration *m, sw_err *err)
+{
+    /* An editor's UTF-8 byte order mark stays in content (the checksum covers the file) but
+     * not in sql: PostgreSQL would take it for part of the first keyword. */
+    size_t bom = m->content_len >= 3 && memcmp(m->content, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    const char *text = m->content + bom;
+    size_t len = m->content_len - bom;
+    struct layout lay = {0};
+    size_t from = 0, to = len;
+
+    if (scan_layout(m->name, text, len, &lay, err) < 0)
+        return -1;
+    m->no_transaction = first_line_is_no_tx(text, len);
+    m->sql_line = 1;
+    if (lay.up.line != 0) {
+        if (check_dbmate_layout(m->name, &lay, err) < 0 ||
+            parse_dbmate_options(m, text, &lay.up, err) < 0)
+            return -1;
+        from = lay.up.next;
+        to = lay.down.line != 0 ? lay.down.start : len;
+        m->sql_line = lay.up.line + 1;
+    } else if (lay.down.line != 0) {
+        sw_err_set(err, "%s: has '-- migrate:down' but no '-- migrate:up'", m->name);
+        return -1;
+    }
+
+    m->sql_len = to - from;
+    m->sql = malloc(m->sql_len + 1);
+    if (m->sql == NULL) {
+        sw_err_set(err, "%s: out of memory", m->name);
+        return -1;
+    }
+    memcpy(m->sql, text + from, m->sql_len);
+    m->sql[m->sql_len] = '\0';
+    return 0;
+}
+
+/* sw_sql_split errors start "line N: " (sqlsplit.h), N counted from the start of sql. */
+static void set_split_error(const struct sw_migration *m, const sw_err *split, sw_err *err)
+{
+    int line, used = 0;
+    if (sscanf(split->msg, "line %d: %n", &line, &used) == 1 && used > 0)
+        sw_err_set(err, "%s:%d: %s", m->name, line + m->sql_line - 1, split->msg + used);
+    else
+        sw_err_set(err, "%s: %s", m->name, split->msg);
+}
+
+static int check_statements(const struct sw_migration *m, sw_err *err)
+{
+    struct sw_stmt *stmts;
+    size_t n;
+    sw_err split;
+
+    if (sw_sql_split(m->sql, m->sql_len, &stmts, &n, &split) < 0) {
+        if (m->no_transaction) {
+            set_split_error(m, &split, err);
+            return -1;
+        }
+        /* Sent whole in one query: an unterminated quote is content, and the server reports
+         * it in context. Refusing here would add our splitter's guesses to a file that
+         * never needs splitting. */
+        return 0;
+    }
+    free(stmts);
+    if (n == 0) {
+        sw_err_set(err, "%s: empty migration", m->name);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_file(int dirfd, const char *name, struct sw_migration *m, sw_err *err)
+{
+    m->name = strdup(name);
+    if (m->name == NULL) {
+        sw_err_set(err, "%s: out of memory", name);
+        return -1;
+    }
+    if (read_file(dirfd, name, &m->content, &m->content_len, err) < 0 ||
+        check_text(name, m->content, m->content_len, err) < 0)
+        return -1;
+    m->content_len = crlf_to_lf(m->content, m->content_len);
+    if (extract_sql(m, err) < 0)
+        return -1;
+    return check_statements(m, err);
+}
+
+/* ---- the set ---- */
+
+static void free_migration(struct sw_migration *m)
+{
+    free(m->name);
+    free(m->sql);
+    free(m->content);
+}
+
+void sw_migrations_free(struct sw_migration_set *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        free_migration(&set->items[i]);
+    free(set->items);
+    set->items = NULL;
+    set->n = 0;
+}
+
+/* d_type is DT_UNKNOWN on some file systems and DT_LNK for Kubernetes ConfigMap files
+ * (symlinks into ..data/): then ask stat, following the link. */
+static bool is_directory(int dirfd, const struct dirent *e)
+{
+    struct stat st;
+    if (e->d_type == DT_DIR)
+        return true;
+    if (e->d_type == DT_REG)
+        return false;
+    return fstatat(dirfd, e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int add_entry(int dirfd, const struct dirent *e, struct sw_migration_set *set, size_t *cap,
+                     sw_err *err)
+{
+    uint64_t version;
+    enum sw_name_result r = sw_migration_parse_name(e->d_name, &version, err);
+    if (r == SW_NAME_IGNORED || is_directory(dirfd, e))
+        return 0;
+    if (r == SW_NAME_INVALID)
+        return -1;
+
+    if (set->n == *cap) {
+        size_t grown = *cap != 0 ? *cap * 2 : 32;
+        struct sw_migration *items = reallocarray(set->items, grown, sizeof *items);
+        if (items == NULL) {
+            sw_err_set(err, "%s: out of memory", e->d_name);
+            return -1;
+        }
+        set->items = items;
+        *cap = grown;
+    }
+    struct sw_migration *m = &set->items[set->n];
+    *m = (struct sw_migration){.version = version};
+    if (load_file(dirfd, e->d_name, m, err) < 0) {
+        free_migration(m);
+        return -1;
+    }
+    set->n++;
+    return 0;
+}
+
+static int read_dir(DIR *d, const char *dir, struct sw_migration_set *set, sw_err *err)
+{
+    size_t cap = 0;
+    int fd = dirfd(d);
+    if (fd < 0) {
+        sw_err_set(err, "migrations dir '%s': %s", dir, strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        errno = 0;
+        struct dirent *e = readdir(d);
+        if (e == NULL) {
+            if (errno == 0)
+                return 0;
+            sw_err_set(err, "migrations dir '%s': %s", dir, strerror(errno));
+            return -1;
+        }
+        if (add_entry(fd, e, set, &cap, err) < 0)
+            return -1;
+    }
+}
+
+/* Version, then name: the order of a duplicate's two names must not depend on readdir. */
+static int compare_migrations(const void *a, const void *b)
+{
+    const struct sw_migration *x = a, *y = b;
+    if (x->version != y->version)
+        return x->version < y->version ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static int sort_and_check(struct sw_migration_set *set, sw_err *err)
+{
+    if (set->n > 1)
+        qsort(set->items, set->n, sizeof *set->items, compare_migrations);
+    for (size_t i = 1; i < set->n; i++) {
+        const struct sw_migration *a = &set->items[i - 1], *b = &set->items[i];
+        if (a->version == b->version) {
+            sw_err_set(err, "duplicate version %" PRIu64 ": %s and %s", a->version, a->name,
+                       b->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int sw_migrations_load(const char *dir, struct sw_migration_set *out, sw_err *err)
+{
+    struct sw_migration_set set = {0};
+
+    *out = set;
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        sw_err_set(err, "migrations dir '%s': %s", dir, strerror(errno));
+        return -1;
+    }
+    int rc = read_dir(d, dir, &set, err);
+    if (closedir(d) < 0 && rc == 0) {
+        sw_err_set(err, "migrations dir '%s': %s", dir, strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = sort_and_check(&set, err);
+    if (rc < 0) {
+        sw_migrations_free(&set);
+        return -1;
+    }
+    *out = set;
+    return 0;
+}
+
+long sw_migrations_find(const struct sw_migration_set *set, uint64_t version)
+{
+    size_t lo = 0, hi = set->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint64_t v = set->items[mid].version;
+        if (v == version)
+            return (long)mid;
+        if (v < version)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}

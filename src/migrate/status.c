@@ -1,0 +1,256 @@
+/* `slipway status [--json]`: what an upgrade would find, read-only: schema version, applied
+ * and pending migrations, drift, tasks (recorded against configured) and the lock holder.
+ * Creates nothing and takes no lock. */
+#include "migrate/status.h"
+#include "base/exitcodes.h"
+#include "base/log.h"
+#include "migrate/plan.h"
+#include "pg/history.h"
+#include "pg/lock.h"
+#include "pg/session.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+struct status {
+    const struct sw_config *cfg;
+    struct sw_migration_set set;
+    struct sw_history history;
+    struct sw_plan plan;
+    struct sw_task_versions tasks;
+    struct sw_lock_holder holder;
+    char database[512];
+};
+
+/* ---- JSON ------------------------------------------------------------------------------- */
+
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+static void json_key(const char *key, bool first)
+{
+    printf("%s", first ? "" : ",");
+    json_str(key);
+    putchar(':');
+}
+
+static void json_migration(const struct sw_migration *m, bool first)
+{
+    printf("%s{\"version\":%" PRIu64 ",\"name\":", first ? "" : ",", m->version);
+    json_str(m->name);
+    putchar('}');
+}
+
+static void json_list(const char *key, const struct status *st, const size_t *idx, size_t n)
+{
+    json_key(key, false);
+    putchar('[');
+    for (size_t i = 0; i < n; i++)
+        json_migration(&st->set.items[idx[i]], i == 0);
+    putchar(']');
+}
+
+/* Drift entries carry both checksums, as the upgrade's error message does. */
+static void json_drift(const struct status *st)
+{
+    json_key("drift", false);
+    putchar('[');
+    for (size_t i = 0; i < st->plan.n_drift; i++) {
+        size_t k = st->plan.drift[i];
+        const struct sw_history_row *r = sw_history_find(&st->history, st->set.items[k].version);
+        printf("%s{\"version\":%" PRIu64 ",\"name\":", i ? "," : "", st->set.items[k].version);
+        json_str(st->set.items[k].name);
+        printf(",\"recorded\":");
+        json_str(r->checksum);
+        printf(",\"file\":");
+        json_str(st->plan.checksums[k]);
+        putchar('}');
+    }
+    putchar(']');
+}
+
+static void json_migrations(const struct status *st)
+{
+    bool first = true;
+
+    json_key("migrations", false);
+    printf("{\"applied\":[");
+    for (size_t i = 0; i < st->history.n; i++) {
+        const struct sw_history_row *r = &st->history.rows[i];
+        if (!r->success)
+            continue;
+        printf("%s{\"version\":%" PRIu64 ",\"name\":", first ? "" : ",", r->version);
+        json_str(r->name);
+        putchar('}');
+        first = false;
+    }
+    putchar(']');
+    json_list("pending", st, st->plan.pending, st->plan.n_pending);
+    json_drift(st);
+    json_list("out_of_order", st, st->plan.early, st->plan.n_early);
+    json_key("unknown", false);
+    putchar('[');
+    for (size_t i = 0; i < st->plan.n_unknown; i++) {
+        printf("%s{\"version\":%" PRIu64 ",\"name\":", i ? "," : "", st->plan.unknown[i]->version);
+        json_str(st->plan.unknown[i]->name);
+        putchar('}');
+    }
+    printf("]}");
+}
+
+static void json_tasks(const struct status *st)
+{
+    json_key("tasks", false);
+    putchar('[');
+    for (size_t i = 0; i < st->cfg->n_tasks; i++) {
+        const struct sw_task *t = &st->cfg->tasks[i];
+        uint64_t rec;
+        bool has = sw_task_versions_find(&st->tasks, t->name, &rec);
+        printf("%s{\"name\":", i ? "," : "");
+        json_str(t->name);
+        printf(",\"configured\":%" PRIu64 ",\"recorded\":", t->version.value);
+        if (has)
+            printf("%" PRIu64, rec);
+        else
+            printf("null");
+        printf(",\"required\":%s,\"behind\":%s}", t->required ? "true" : "false",
+               !has || rec < t->version.value ? "true" : "false");
+    }
+    putchar(']');
+}
+
+static void print_json(const struct status *st)
+{
+    putchar('{');
+    json_key("database", true);
+    json_str(st->database);
+    json_key("schema_version", false);
+    if (st->plan.has_version)
+        printf("%" PRIu64, st->plan.schema_version);
+    else
+        printf("null");
+    json_migrations(st);
+    json_tasks(st);
+    json_key("lock", false);
+    printf("{\"held\":%s", st->holder.held ? "true" : "false");
+    if (st->holder.held) {
+        printf(",\"pid\":%d,\"application_name\":", st->holder.pid);
+        json_str(st->holder.application_name);
+        printf(",\"client\":");
+        json_str(st->holder.client);
+        printf(",\"since\":");
+        json_str(st->holder.since);
+    }
+    printf("}}\n");
+}
+
+/* ---- text -------------------------------------------------------------------------------- */
+
+static void text_list(const char *label, const struct status *st, const size_t *idx, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct sw_migration *m = &st->set.items[idx[i]];
+        const struct sw_history_row *r = sw_history_find(&st->history, m->version);
+        printf("  %-12s %s", label, m->name);
+        if (r && !r->success)
+            printf(" (stopped after statement %d)", r->statements_done);
+        putchar('\n');
+    }
+}
+
+static void print_text(const struct status *st)
+{
+    printf("database: %s\n", st->database);
+    if (st->plan.has_version)
+        printf("schema version: %" PRIu64 "\n", st->plan.schema_version);
+    else
+        printf("schema version: none\n");
+    printf("migrations: %zu applied, %zu pending, %zu changed since applied, %zu unknown\n",
+           st->plan.n_applied, st->plan.n_pending, st->plan.n_drift, st->plan.n_unknown);
+    text_list("pending", st, st->plan.pending, st->plan.n_pending);
+    text_list("changed", st, st->plan.drift, st->plan.n_drift);
+    text_list("out-of-order", st, st->plan.early, st->plan.n_early);
+    for (size_t i = 0; i < st->plan.n_unknown; i++)
+        printf("  %-12s %" PRIu64 " %s\n", "unknown", st->plan.unknown[i]->version,
+               st->plan.unknown[i]->name);
+    for (size_t i = 0; i < st->cfg->n_tasks; i++) {
+        const struct sw_task *t = &st->cfg->tasks[i];
+        uint64_t rec;
+        bool has = sw_task_versions_find(&st->tasks, t->name, &rec);
+        printf("task %s: configured %" PRIu64 ", recorded ", t->name, t->version.value);
+        if (has)
+            printf("%" PRIu64 "%s\n", rec, rec < t->version.value ? " (behind)" : "");
+        else
+            printf("none (behind)\n");
+    }
+    if (st->holder.held)
+        printf("upgrade lock: held by pid %d '%s' from %s since %s\n", st->holder.pid,
+               st->holder.application_name, st->holder.client, st->holder.since);
+    else
+        printf("upgrade lock: free\n");
+}
+
+/* ---- reading ----------------------------------------------------------------------------- */
+
+static int read_database(struct status *st, struct sw_session *s)
+{
+    bool exists;
+    sw_err err;
+
+    if (sw_history_exists(s->db, &s->tables, &exists, &err) < 0 ||
+        (exists && sw_history_read(s->db, &s->tables, &st->history, &err) < 0) ||
+        (exists && sw_task_versions_read(s->db, &s->tables, &st->tasks, &err) < 0) ||
+        sw_plan_build(&st->plan, &st->set, &st->history, &err) < 0 ||
+        sw_lock_holder(s->db, st->cfg->migrations.table, &st->holder, &err) < 0) {
+        sw_error("cannot read the upgrade state: %s", err.msg);
+        return SW_EXIT_FAIL;
+    }
+    return SW_EXIT_OK;
+}
+
+int sw_status_main(const struct sw_config *cfg, const struct sw_cli *cli)
+{
+    struct status st = {.cfg = cfg};
+    struct sw_session s;
+    sw_err err;
+    int rc = SW_EXIT_USAGE;
+
+    if (sw_migrations_load(cfg->migrations.dir, &st.set, &err) < 0) {
+        sw_error("%s", err.msg);
+        return SW_EXIT_USAGE;
+    }
+    if (sw_plan_checksums(&st.plan, &st.set, &err) < 0) {
+        sw_error("%s", err.msg);
+        rc = SW_EXIT_FAIL;
+    } else {
+        rc = sw_session_open(&s, cfg, "status", SW_SESSION_READ);
+        if (rc == SW_EXIT_OK)
+            rc = read_database(&st, &s);
+        sw_session_close(&s);
+    }
+    if (rc == SW_EXIT_OK) {
+        sw_db_describe(cfg->database.url, st.database, sizeof st.database);
+        if (cli->json)
+            print_json(&st);
+        else
+            print_text(&st);
+    }
+    sw_task_versions_free(&st.tasks);
+    sw_history_free(&st.history);
+    sw_plan_free(&st.plan);
+    sw_migrations_free(&st.set);
+    return rc;
+}

@@ -1,0 +1,515 @@
+/* `slipway --upgrade`: under the upgrade lock, validate the history against the files, apply
+ * the pending migrations one by one, then run the tasks whose version is behind
+ * (SPEC.md "Migrations"). The lock, history, plan and task machinery live in their own
+ * files; this one is the sequence and its messages. */
+#include "migrate/upgrade.h"
+#include "base/exitcodes.h"
+#include "base/log.h"
+#include "migdir/sqlsplit.h"
+#include "migrate/plan.h"
+#include "pg/dynlib.h"
+#include "pg/history.h"
+#include "pg/session.h"
+#include "tasks/tasks.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bound on ROLLBACK after a stop: past it the connection is dropped, which rolls back too. */
+#define CLEANUP_MS 500
+
+struct upgrade {
+    struct sw_session s;
+    const struct sw_cli *cli;
+    struct sw_migration_set set;
+    struct sw_history history;
+    struct sw_plan plan;
+    struct sw_task_versions task_versions;
+    struct sw_db *work; /* the migrations' connection, opened only when one is pending */
+    size_t applied;
+    size_t tasks_run;
+};
+
+static int64_t now_ms(struct upgrade *u)
+{
+    uv_update_time(&u->s.loop);
+    return (int64_t)uv_now(&u->s.loop);
+}
+
+/* ---- validation ------------------------------------------------------------------------ */
+
+/* Versions live in bigint columns: refuse what they cannot hold before touching anything. */
+static int check_bigint(const struct upgrade *u)
+{
+    uint64_t last = u->set.n ? u->set.items[u->set.n - 1].version : 0;
+
+    if (last > INT64_MAX) {
+        sw_error("%s: version %" PRIu64 " does not fit the history table (bigint)",
+                 u->set.items[u->set.n - 1].name, last);
+        return SW_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < u->s.cfg->n_tasks; i++) {
+        if (u->s.cfg->tasks[i].version.value > INT64_MAX) {
+            sw_error("%s: task version does not fit slipway_tasks (bigint)",
+                     u->s.cfg->tasks[i].origin);
+            return SW_EXIT_USAGE;
+        }
+    }
+    return SW_EXIT_OK;
+}
+
+static int repair_checksums(struct upgrade *u)
+{
+    sw_err err;
+
+    for (size_t i = 0; i < u->plan.n_drift; i++) {
+        const struct sw_migration *m = &u->set.items[u->plan.drift[i]];
+        if (sw_history_set_checksum(u->s.db, &u->s.tables, m->version,
+                                    u->plan.checksums[u->plan.drift[i]], &err) < 0) {
+            sw_error("cannot repair the checksum of %s: %s", m->name, err.msg);
+            return SW_EXIT_FAIL;
+        }
+        sw_info("%s: checksum repaired: now %s", m->name, u->plan.checksums[u->plan.drift[i]]);
+    }
+    return SW_EXIT_OK;
+}
+
+static bool report_drift(const struct upgrade *u)
+{
+    for (size_t i = 0; i < u->plan.n_drift; i++) {
+        size_t k = u->plan.drift[i];
+        const struct sw_history_row *row = sw_history_find(&u->history, u->set.items[k].version);
+        sw_error("%s: changed since it was applied: recorded checksum %s, file checksum %s "
+                 "(restore the file, or run --upgrade --repair-checksums if the change is "
+                 "intended)",
+                 u->set.items[k].name, row->checksum, u->plan.checksums[k]);
+    }
+    return u->plan.n_drift > 0;
+}
+
+static bool report_early(const struct upgrade *u)
+{
+    bool allowed = u->s.cfg->migrations.out_of_order;
+
+    for (size_t i = 0; i < u->plan.n_early; i++) {
+        const char *name = u->set.items[u->plan.early[i]].name;
+        if (allowed)
+            sw_info("%s: older than schema version %" PRIu64 ", applied out of order", name,
+                    u->plan.schema_version);
+        else
+            sw_error("%s: pending but older than schema version %" PRIu64
+                     " (set [migrations] out_of_order = true to apply it anyway)",
+                     name, u->plan.schema_version);
+    }
+    return u->plan.n_early > 0 && !allowed;
+}
+
+static int validate(struct upgrade *u)
+{
+    bool failed;
+
+    for (size_t i = 0; i < u->plan.n_unknown; i++)
+        sw_warn("applied migration %" PRIu64 " (%s) is not in %s: a newer release's?",
+                u->plan.unknown[i]->version, u->plan.unknown[i]->name, u->s.cfg->migrations.dir);
+    if (u->cli->repair_checksums && repair_checksums(u) != SW_EXIT_OK)
+        return SW_EXIT_FAIL;
+    failed = !u->cli->repair_checksums && report_drift(u);
+    failed |= report_early(u);
+    return failed ? SW_EXIT_VALIDATION : SW_EXIT_OK;
+}
+
+/* ---- failures ---------------------------------------------------------------------------- */
+
+/* Line of sql at the 1-based character position the server reported. */
+static int line_at(const char *sql, long position)
+{
+    int line = 1;
+
+    for (const unsigned char *p = (const unsigned char *)sql; *p && position > 1; p++) {
+        if ((*p & 0xC0) != 0x80)
+            position--; /* a character starts here (UTF-8 lead or ASCII byte) */
+        if (*p == '\n')
+            line++;
+    }
+    return line;
+}
+
+/* "NAME:LINE: message" when the server pointed into text past its first skip characters
+ * (ours, before the file's; first_line: the file's line where the rest starts) or text is
+ * one statement, else "NAME: message". */
+static void report_failure(struct upgrade *u, const struct sw_migration *m, const char *text,
+                           size_t skip, int first_line, bool one_statement, const sw_err *err)
+{
+    const PGresult *r = sw_db_last_error(u->work);
+    const char *pos = r ? sw_pq->PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : NULL;
+    long in_file = pos ? atol(pos) - (long)skip : 0;
+
+    if (in_file > 0)
+        sw_error("%s:%d: %s", m->name, first_line + line_at(text + skip, in_file) - 1, err->msg);
+    else if (one_statement)
+        sw_error("%s:%d: %s", m->name, first_line, err->msg);
+    else
+        sw_error("%s: %s", m->name, err->msg);
+}
+
+/* After a failed statement: the stop code when it failed because of a stop, else 1. */
+static int failure_code(struct upgrade *u)
+{
+    if (u->s.stop) {
+        sw_info("stopped by signal %d: rolled back, releasing the upgrade lock", u->s.stop);
+        return sw_session_stop_code(&u->s);
+    }
+    return SW_EXIT_FAIL;
+}
+
+static void rollback(struct upgrade *u)
+{
+    sw_err err;
+
+    if (u->s.stop)
+        sw_db_cleanup(u->work, CLEANUP_MS);
+    if (sw_db_command(u->work, "ROLLBACK", &err) < 0)
+        sw_debug("ROLLBACK: %s (the connection is dropped, which rolls back too)", err.msg);
+}
+
+/* ---- applying ---------------------------------------------------------------------------- */
+
+/* before + SET [LOCAL] lock_timeout/statement_timeout from the config (0 and infinity
+ * disable them), in one round trip. */
+static void timeouts_sql(const struct upgrade *u, const char *before, const char *scope, char *buf,
+                         size_t size)
+{
+    int64_t lock = u->s.cfg->migrations.lock_timeout_ms;
+    int64_t stmt = u->s.cfg->migrations.statement_timeout_ms;
+
+    snprintf(buf, size, "%sSET %s lock_timeout = %lld; SET %s statement_timeout = %lld", before,
+             scope, (long long)(lock > 0 ? lock : 0), scope, (long long)(stmt > 0 ? stmt : 0));
+}
+
+/* BEGIN, the timeouts and the file in one query string. The file comes last, so the server
+ * sees its end as it is: an unterminated quote, a last statement without ';' or a last `--`
+ * comment without newline are the file's alone, as with psql -f. */
+static int run_file(struct upgrade *u, const struct sw_migration *m)
+{
+    char head[160];
+    size_t skip;
+    char *sql;
+    sw_err err;
+    int rc;
+
+    timeouts_sql(u, "BEGIN; ", "LOCAL", head, sizeof head);
+    skip = strlen(head) + 2; /* in characters, as the server counts: the head is ASCII */
+    if (asprintf(&sql, "%s;\n%s", head, m->sql) < 0) {
+        sw_error("%s: out of memory", m->name);
+        return SW_EXIT_FAIL;
+    }
+    rc = sw_db_command(u->work, sql, &err);
+    if (rc < 0)
+        report_failure(u, m, sql, skip, m->sql_line, false, &err);
+    free(sql);
+    return rc < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
+}
+
+/* The history row, the NOTIFY and the COMMIT in one query string. */
+static int record(struct upgrade *u, const struct sw_migration *m, const char *checksum,
+                  int64_t duration_ms)
+{
+    char what[64];
+    char *commit, *sql = NULL;
+    sw_err err;
+    int rc = -1;
+
+    snprintf(what, sizeof what, "migration %" PRIu64, m->version);
+    commit = sw_history_notify_sql(u->work, what, "COMMIT", &err);
+    if (commit)
+        sql = sw_history_commit_sql(u->work, &u->s.tables, m, checksum, duration_ms, commit, &err);
+    if (sql)
+        rc = sw_db_command(u->work, sql, &err);
+    free(commit);
+    free(sql);
+    if (rc < 0)
+        sw_error("%s: cannot record it: %s", m->name, err.msg);
+    return rc < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
+}
+
+/* Two round trips: the file, then the bookkeeping with the COMMIT. Not one: a query string
+ * runs to its end even when its client is gone, so with the COMMIT in the file's string an
+ * upgrader SIGKILLed mid-migration would leave the server to commit it alone, after the
+ * upgrade lock (another connection's) was released: the next upgrader, reading the history
+ * before that commit, would apply the migration a second time (tests/upgrade/kill9.sh).
+ * Sent only once the file is done, the COMMIT needs us alive; without us the server rolls
+ * back.
+ *
+ * A file that ends the transaction itself (COMMIT, or BEGIN ... COMMIT around its
+ * statements) commits what precedes its COMMIT on its own, and the SET LOCAL timeouts end
+ * there; the rest of it runs in the implicit transaction PostgreSQL opens for the rest of a
+ * query string, and the history row and NOTIFY then commit in a transaction of their own:
+ * all-or-nothing cannot hold for such a file. */
+static int apply_transactional(struct upgrade *u, const struct sw_migration *m,
+                               const char *checksum, int64_t start)
+{
+    int rc = run_file(u, m);
+
+    if (rc == SW_EXIT_OK)
+        rc = record(u, m, checksum, now_ms(u) - start);
+    if (rc != SW_EXIT_OK) {
+        rollback(u);
+        return failure_code(u);
+    }
+    return SW_EXIT_OK;
+}
+
+/* Statement k of a no-transaction migration, then its progress row. */
+static int apply_statement(struct upgrade *u, const struct sw_migration *m, const char *checksum,
+                           const struct sw_stmt *st, size_t k, size_t n)
+{
+    char *sql = strndup(m->sql + st->off, st->len);
+    int64_t start = now_ms(u);
+    sw_err err;
+    int rc;
+
+    if (!sql) {
+        sw_error("out of memory");
+        return SW_EXIT_FAIL;
+    }
+    rc = sw_db_command(u->work, sql, &err);
+    if (rc < 0)
+        report_failure(u, m, sql, 0, m->sql_line + st->line - 1, true, &err);
+    free(sql);
+    if (rc < 0)
+        return failure_code(u);
+    if (sw_history_record(u->work, &u->s.tables, m, checksum, now_ms(u) - start, (int)(k + 1),
+                          k + 1 == n, &err) < 0) {
+        sw_error("%s: statement %zu done but not recorded: %s", m->name, k + 1, err.msg);
+        return failure_code(u);
+    }
+    return SW_EXIT_OK;
+}
+
+static int run_statements(struct upgrade *u, const struct sw_migration *m, const char *checksum,
+                          const struct sw_stmt *stmts, size_t n, size_t done)
+{
+    char what[64];
+    sw_err err;
+
+    for (size_t k = done; k < n; k++) {
+        int rc = u->s.stop ? sw_session_stop_code(&u->s)
+                           : apply_statement(u, m, checksum, &stmts[k], k, n);
+        if (rc != SW_EXIT_OK) {
+            sw_error("%s: %zu of %zu statements applied; the next upgrade resumes at "
+                     "statement %zu",
+                     m->name, k, n, k + 1);
+            return rc;
+        }
+    }
+    snprintf(what, sizeof what, "migration %" PRIu64, m->version);
+    if (sw_history_notify(u->work, what, &err) < 0)
+        sw_warn("%s: applied, but NOTIFY failed: %s", m->name, err.msg);
+    return SW_EXIT_OK;
+}
+
+/* Outside a transaction, statement by statement, progress recorded after each: a failed or
+ * killed run resumes at the statement that did not complete. */
+static int apply_no_transaction(struct upgrade *u, const struct sw_migration *m,
+                                const char *checksum)
+{
+    const struct sw_history_row *row = sw_history_find(&u->history, m->version);
+    size_t done = row ? (size_t)row->statements_done : 0, n;
+    struct sw_stmt *stmts;
+    char set[160];
+    sw_err err;
+    int rc;
+
+    if (sw_sql_split(m->sql, m->sql_len, &stmts, &n, &err) < 0) {
+        sw_error("%s: %s", m->name, err.msg);
+        return SW_EXIT_USAGE;
+    }
+    if (done > n) {
+        sw_error("%s: %zu statements were applied but the file now has %zu", m->name, done, n);
+        free(stmts);
+        return SW_EXIT_VALIDATION;
+    }
+    if (done > 0)
+        sw_info("%s: resuming at statement %zu of %zu", m->name, done + 1, n);
+    timeouts_sql(u, "", "SESSION", set, sizeof set);
+    rc = sw_db_command(u->work, set, &err) < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
+    if (rc != SW_EXIT_OK)
+        sw_error("%s: %s", m->name, err.msg);
+    else
+        rc = run_statements(u, m, checksum, stmts, n, done);
+    free(stmts);
+    if (rc == SW_EXIT_OK &&
+        sw_db_command(u->work, "RESET lock_timeout; RESET statement_timeout", &err) < 0) {
+        sw_error("%s: %s", m->name, err.msg);
+        rc = SW_EXIT_FAIL;
+    }
+    return rc;
+}
+
+static int apply_pending(struct upgrade *u, int64_t t0)
+{
+    for (size_t i = 0; i < u->plan.n_pending; i++) {
+        size_t k = u->plan.pending[i];
+        const struct sw_migration *m = &u->set.items[k];
+        int64_t start = now_ms(u);
+        int rc;
+
+        if (u->s.stop)
+            return failure_code(u);
+        rc = m->no_transaction ? apply_no_transaction(u, m, u->plan.checksums[k])
+                               : apply_transactional(u, m, u->plan.checksums[k], start);
+        if (rc != SW_EXIT_OK) {
+            sw_error("upgrade %s at %s after %zu of %zu migrations in %.1f s",
+                     u->s.stop ? "stopped" : "failed", m->name, u->applied, u->plan.n_pending,
+                     (double)(now_ms(u) - t0) / 1000.0);
+            return rc;
+        }
+        u->applied++;
+        sw_info("[%zu/%zu] %s applied in %lld ms", i + 1, u->plan.n_pending, m->name,
+                (long long)(now_ms(u) - start));
+    }
+    return SW_EXIT_OK;
+}
+
+/* ---- tasks ------------------------------------------------------------------------------- */
+
+static bool task_behind(const struct upgrade *u, const struct sw_task *t)
+{
+    uint64_t recorded;
+    return !sw_task_versions_find(&u->task_versions, t->name, &recorded) ||
+           recorded < t->version.value;
+}
+
+static size_t tasks_behind(const struct upgrade *u)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < u->s.cfg->n_tasks; i++)
+        n += task_behind(u, &u->s.cfg->tasks[i]);
+    return n;
+}
+
+static int run_tasks(struct upgrade *u)
+{
+    for (size_t i = 0; i < u->s.cfg->n_tasks; i++) {
+        const struct sw_task *t = &u->s.cfg->tasks[i];
+        int rc;
+        if (u->s.stop)
+            return sw_session_stop_code(&u->s);
+        if (!task_behind(u, t))
+            continue;
+        rc = sw_task_apply(&u->s, t, false);
+        if (rc != SW_EXIT_OK)
+            return rc;
+        u->tasks_run++;
+    }
+    return SW_EXIT_OK;
+}
+
+/* ---- the sequence ------------------------------------------------------------------------ */
+
+static void version_text(const struct upgrade *u, char *buf, size_t size)
+{
+    if (u->plan.has_version)
+        snprintf(buf, size, "schema version %" PRIu64, u->plan.schema_version);
+    else
+        snprintf(buf, size, "no migration applied");
+}
+
+static void log_summary(struct upgrade *u, int64_t t0)
+{
+    char version[64], tasks[64] = "";
+
+    version_text(u, version, sizeof version);
+    if (u->tasks_run)
+        snprintf(tasks, sizeof tasks, ", %zu task%s run", u->tasks_run,
+                 u->tasks_run == 1 ? "" : "s");
+    sw_info("upgrade done: %zu migration%s applied in %.1f s, %s%s", u->applied,
+            u->applied == 1 ? "" : "s", (double)(now_ms(u) - t0) / 1000.0, version, tasks);
+}
+
+/* Reads the state under the lock: history, plan, task versions. */
+static int read_state(struct upgrade *u)
+{
+    sw_err err;
+
+    if (sw_history_read(u->s.db, &u->s.tables, &u->history, &err) < 0 ||
+        sw_plan_build(&u->plan, &u->set, &u->history, &err) < 0 ||
+        sw_task_versions_read(u->s.db, &u->s.tables, &u->task_versions, &err) < 0) {
+        sw_error("cannot read the upgrade history: %s", err.msg);
+        return SW_EXIT_FAIL;
+    }
+    return SW_EXIT_OK;
+}
+
+static int upgrade(struct upgrade *u)
+{
+    int64_t t0 = now_ms(u);
+    int rc = read_state(u);
+
+    if (rc == SW_EXIT_OK)
+        rc = validate(u);
+    if (rc != SW_EXIT_OK)
+        return rc;
+    if (u->plan.n_pending == 0 && tasks_behind(u) == 0) {
+        char version[64];
+        version_text(u, version, sizeof version);
+        sw_info("nothing to do: %s", version);
+        return SW_EXIT_OK;
+    }
+    if (u->plan.n_pending > 0) {
+        rc = sw_session_connect(&u->s, &u->work, "upgrade");
+        if (rc == SW_EXIT_OK)
+            rc = apply_pending(u, t0);
+        if (rc != SW_EXIT_OK)
+            return rc;
+        /* pending ascends: its last is the new schema version, unless all were out of order */
+        uint64_t last = u->set.items[u->plan.pending[u->plan.n_pending - 1]].version;
+        if (!u->plan.has_version || last > u->plan.schema_version)
+            u->plan.schema_version = last;
+        u->plan.has_version = true;
+    }
+    rc = run_tasks(u);
+    if (rc == SW_EXIT_OK)
+        log_summary(u, t0);
+    return rc;
+}
+
+static int prepare(struct upgrade *u, const struct sw_config *cfg)
+{
+    sw_err err;
+
+    if (sw_migrations_load(cfg->migrations.dir, &u->set, &err) < 0) {
+        sw_error("%s", err.msg);
+        return SW_EXIT_USAGE;
+    }
+    if (sw_plan_checksums(&u->plan, &u->set, &err) < 0) {
+        sw_error("%s", err.msg);
+        return SW_EXIT_FAIL;
+    }
+    u->s.cfg = cfg;
+    return check_bigint(u);
+}
+
+int sw_upgrade_main(const struct sw_config *cfg, const struct sw_cli *cli)
+{
+    struct upgrade u = {.cli = cli};
+    int rc = prepare(&u, cfg);
+
+    if (rc == SW_EXIT_OK) {
+        rc = sw_session_open(&u.s, cfg, "upgrade", SW_SESSION_LOCK);
+        if (rc == SW_EXIT_OK)
+            rc = upgrade(&u);
+        /* whatever failed after a stop request failed because of it */
+        if (rc != SW_EXIT_OK && u.s.stop)
+            rc = sw_session_stop_code(&u.s);
+        sw_db_close(u.work);
+        sw_session_close(&u.s);
+    }
+    sw_task_versions_free(&u.task_versions);
+    sw_plan_free(&u.plan);
+    sw_history_free(&u.history);
+    sw_migrations_free(&u.set);
+    return rc;
+}

@@ -1,0 +1,755 @@
+#include "pg/db.h"
+
+#include "base/exitcodes.h"
+#include "base/log.h"
+#include "pg/dynlib.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BACKOFF_FIRST_MS 250
+#define BACKOFF_MAX_MS 5000
+/* After PQcancel the server answers within milliseconds; past this the connection is given
+ * up (closing it rolls back too), so a stop never waits on a hung server. */
+#define CANCEL_DRAIN_MS 500
+#define NO_DEADLINE UINT64_MAX
+
+struct sw_db {
+    PGconn *conn;
+    uv_loop_t *loop;
+    int *stop;
+    uv_poll_t *poll; /* on PQsocket(conn), started only while waiting */
+    int poll_fd;
+    bool ready;        /* set by the poll callback */
+    uint64_t deadline; /* uv_now() bound of every wait, NO_DEADLINE for none */
+    bool broken;       /* a wait was abandoned mid-protocol: only PQfinish is left */
+    bool cleanup;      /* sw_db_cleanup() was called: stop requests are no longer honoured */
+    bool stopped;
+    PGresult *last_error;
+    char *password; /* what redact() blanks out of libpq's messages */
+};
+
+enum wake { WAKE_READY, WAKE_TIMEOUT, WAKE_STOP, WAKE_ERROR };
+
+/* ---- waiting on the loop ----------------------------------------------------------------- */
+
+static void free_handle(uv_handle_t *h)
+{
+    free(h);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    *(bool *)t->data = true;
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    struct sw_db *db = h->data;
+    (void)status; /* an error shows up in libpq's next read or write */
+    (void)events;
+    db->ready = true;
+}
+
+/* Runs the loop until *done, a stop (when stop is not NULL) or timeout_ms (-1: none). */
+static enum wake spin(uv_loop_t *loop, int *stop, bool *done, int64_t timeout_ms)
+{
+    uv_timer_t *timer = NULL;
+    bool expired = false;
+
+    if (timeout_ms >= 0) {
+        timer = malloc(sizeof *timer);
+        if (!timer || uv_timer_init(loop, timer) < 0) {
+            free(timer);
+            return WAKE_ERROR;
+        }
+        timer->data = &expired;
+        if (uv_timer_start(timer, on_timer, (uint64_t)timeout_ms, 0) < 0) {
+            uv_close((uv_handle_t *)timer, free_handle);
+            return WAKE_ERROR;
+        }
+    }
+    while (!*done && !expired && !(stop && *stop))
+        uv_run(loop, UV_RUN_ONCE);
+    if (timer)
+        uv_close((uv_handle_t *)timer, free_handle); /* also stops it: &expired goes away */
+    if (*done)
+        return WAKE_READY;
+    return expired ? WAKE_TIMEOUT : WAKE_STOP;
+}
+
+bool sw_loop_sleep(uv_loop_t *loop, int *stop, int64_t ms)
+{
+    bool never = false;
+    return spin(loop, stop, &never, ms) == WAKE_TIMEOUT;
+}
+
+bool sw_db_sleep(struct sw_db *db, int64_t ms)
+{
+    return sw_loop_sleep(db->loop, db->stop, ms);
+}
+
+static void close_poll(struct sw_db *db)
+{
+    if (db->poll)
+        uv_close((uv_handle_t *)db->poll, free_handle);
+    db->poll = NULL;
+    db->poll_fd = -1;
+}
+
+static int open_poll(struct sw_db *db, int fd)
+{
+    if (db->poll && db->poll_fd == fd)
+        return 0;
+    close_poll(db);
+    db->poll = malloc(sizeof *db->poll);
+    if (!db->poll)
+        return -1;
+    if (uv_poll_init_socket(db->loop, db->poll, fd) < 0) {
+        free(db->poll);
+        db->poll = NULL;
+        return -1;
+    }
+    db->poll->data = db;
+    db->poll_fd = fd;
+    return 0;
+}
+
+/* The smaller of timeout_ms (-1: none) and what is left before the connection's deadline. */
+static int64_t bounded(const struct sw_db *db, int64_t timeout_ms)
+{
+    uint64_t now;
+    int64_t left;
+
+    if (db->deadline == NO_DEADLINE)
+        return timeout_ms;
+    uv_update_time(db->loop);
+    now = uv_now(db->loop);
+    left = db->deadline > now ? (int64_t)(db->deadline - now) : 0;
+    return timeout_ms < 0 || left < timeout_ms ? left : timeout_ms;
+}
+
+/* Waits until the socket is ready for events (UV_READABLE/UV_WRITABLE). */
+static enum wake wait_socket(struct sw_db *db, int events, bool honour_stop, int64_t timeout_ms)
+{
+    int fd = sw_pq->PQsocket(db->conn);
+    enum wake w;
+
+    if (fd < 0 || open_poll(db, fd) < 0)
+        return WAKE_ERROR;
+    db->ready = false;
+    if (uv_poll_start(db->poll, events, on_poll) < 0)
+        return WAKE_ERROR;
+    w = spin(db->loop, honour_stop ? db->stop : NULL, &db->ready, bounded(db, timeout_ms));
+    uv_poll_stop(db->poll);
+    return w;
+}
+
+static void set_deadline(struct sw_db *db, int64_t timeout_ms)
+{
+    uv_update_time(db->loop);
+    db->deadline = timeout_ms < 0 ? NO_DEADLINE : uv_now(db->loop) + (uint64_t)timeout_ms;
+}
+
+void sw_db_cleanup(struct sw_db *db, int64_t timeout_ms)
+{
+    db->cleanup = true;
+    set_deadline(db, timeout_ms);
+}
+
+/* ---- messages without secrets ------------------------------------------------------------ */
+
+/* Copies msg into err after prefix, one line: runs of newlines, tabs and spaces become one
+ * space, trailing space goes, and every occurrence of password is replaced by "***". */
+static void set_redacted(sw_err *err, const char *prefix, const char *msg, const char *password)
+{
+    size_t plen = password ? strlen(password) : 0;
+    size_t n = (size_t)snprintf(err->msg, sizeof err->msg, "%s", prefix);
+
+    for (const char *p = msg; *p && n + 4 < sizeof err->msg;) {
+        if (plen && strncmp(p, password, plen) == 0) {
+            memcpy(err->msg + n, "***", 3);
+            n += 3;
+            p += plen;
+            continue;
+        }
+        if (*p == '\n' || *p == '\t' || *p == '\r' || *p == ' ') {
+            if (n > 0 && err->msg[n - 1] != ' ')
+                err->msg[n++] = ' ';
+        } else {
+            err->msg[n++] = *p;
+        }
+        p++;
+    }
+    while (n > 0 && err->msg[n - 1] == ' ')
+        n--;
+    err->msg[n] = '\0';
+}
+
+/* libpq's conninfo parse errors quote the offending text, which may be part of a password:
+ * everything between double quotes is left out. */
+static void set_parse_error(sw_err *err, const char *msg)
+{
+    size_t n = (size_t)snprintf(err->msg, sizeof err->msg, "database url: ");
+    bool quoted = false;
+
+    for (const char *p = msg; *p && *p != '\n' && n + 4 < sizeof err->msg; p++) {
+        if (*p == '"') {
+            quoted = !quoted;
+            memcpy(err->msg + n, quoted ? "\"..." : "\"", quoted ? 4 : 1);
+            n += quoted ? 4 : 1;
+        } else if (!quoted) {
+            err->msg[n++] = *p;
+        }
+    }
+    err->msg[n] = '\0';
+}
+
+static const char *option_value(const PQconninfoOption *opts, const char *key)
+{
+    for (; opts && opts->keyword; opts++) {
+        if (strcmp(opts->keyword, key) == 0)
+            return opts->val;
+    }
+    return NULL;
+}
+
+static char *connection_password(PGconn *conn)
+{
+    PQconninfoOption *opts = sw_pq->PQconninfo(conn);
+    const char *pw = option_value(opts, "password");
+    char *copy = pw && *pw ? strdup(pw) : NULL;
+
+    sw_pq->PQconninfoFree(opts);
+    return copy;
+}
+
+void sw_db_describe(const char *url, char *buf, size_t size)
+{
+    static const char *const keys[] = {"host", "hostaddr", "port", "dbname", "user"};
+    PQconninfoOption *parsed = NULL, *defaults;
+    char *errmsg = NULL;
+    size_t n = 0;
+    sw_err err;
+
+    buf[0] = '\0';
+    if (sw_libpq_load(&err) < 0) {
+        snprintf(buf, size, "(%s)", err.msg);
+        return;
+    }
+    if (url && *url) {
+        parsed = sw_pq->PQconninfoParse(url, &errmsg);
+        sw_pq->PQfreemem(errmsg);
+        if (!parsed) {
+            snprintf(buf, size, "(unparseable database url)");
+            return;
+        }
+    }
+    defaults = sw_pq->PQconndefaults();
+    for (size_t i = 0; i < sizeof keys / sizeof *keys && n < size; i++) {
+        const char *v = option_value(parsed, keys[i]);
+        if (!v || !*v)
+            v = option_value(defaults, keys[i]);
+        if (v && *v)
+            n += (size_t)snprintf(buf + n, size - n, "%s%s=%s", n ? " " : "", keys[i], v);
+    }
+    /* a database name can hold a whole connection string: never show its password either */
+    set_redacted(&err, "", buf, option_value(parsed, "password"));
+    snprintf(buf, size, "%s", err.msg);
+    sw_pq->PQconninfoFree(parsed);
+    sw_pq->PQconninfoFree(defaults);
+}
+
+/* "slipway PURPOSE (HOSTNAME)": which replica holds the lock, in pg_stat_activity. */
+static void application_name(const char *purpose, char *buf, size_t size)
+{
+    char host[256];
+
+    if (gethostname(host, sizeof host) < 0)
+        snprintf(host, sizeof host, "unknown host");
+    host[sizeof host - 1] = '\0';
+    snprintf(buf, size, "slipway %s (%s)", purpose, host);
+}
+
+/* ---- connecting -------------------------------------------------------------------------- */
+
+static void on_notice(void *arg, const char *message)
+{
+    sw_err line;
+    (void)arg;
+    set_redacted(&line, "server: ", message, NULL);
+    sw_debug("%s", line.msg);
+}
+
+/* One attempt, bounded by timeout_ms. 0: connected; -1: failed, err holds the reason;
+ * 1: stopped. */
+static int connect_once(struct sw_db *db, const char *const *keys, const char *const *values,
+                        int64_t timeout_ms, sw_err *err)
+{
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING; /* libpq's documented first step */
+    enum wake w = WAKE_READY;
+
+    db->conn = sw_pq->PQconnectStartParams(keys, values, 1);
+    if (!db->conn) {
+        sw_err_set(err, "out of memory");
+        return -1;
+    }
+    free(db->password);
+    db->password = connection_password(db->conn);
+    if (sw_pq->PQstatus(db->conn) == CONNECTION_BAD)
+        st = PGRES_POLLING_FAILED;
+    set_deadline(db, timeout_ms);
+    while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+        w = wait_socket(db, st == PGRES_POLLING_READING ? UV_READABLE : UV_WRITABLE, true, -1);
+        /* libpq may close and reopen its socket inside PQconnectPoll: never keep a watcher */
+        close_poll(db);
+        if (w != WAKE_READY)
+            break;
+        st = sw_pq->PQconnectPoll(db->conn);
+    }
+    db->deadline = NO_DEADLINE;
+    if (st == PGRES_POLLING_OK)
+        return 0;
+    if (w == WAKE_STOP)
+        return 1;
+    if (w == WAKE_TIMEOUT)
+        sw_err_set(err, "timeout expired after %lld ms", (long long)timeout_ms);
+    else
+        set_redacted(err, "", sw_pq->PQerrorMessage(db->conn), db->password);
+    return -1;
+}
+
+static void log_attempt(const char *desc, const sw_err *reason, int64_t retry_ms)
+{
+    if (retry_ms >= 0)
+        sw_warn("cannot connect to database %s: %s; retrying in %lld ms", desc, reason->msg,
+                (long long)retry_ms);
+    else
+        sw_error("cannot connect to database %s: %s", desc, reason->msg);
+}
+
+static int64_t elapsed_ms(uv_loop_t *loop, uint64_t since)
+{
+    uv_update_time(loop);
+    return (int64_t)(uv_now(loop) - since);
+}
+
+static enum sw_db_connect_result connect_retrying(struct sw_db *db, const char *const *keys,
+                                                  const char *const *values,
+                                                  const struct sw_database *cfg, sw_err *err)
+{
+    int64_t backoff = BACKOFF_FIRST_MS, timeout = cfg->connect_timeout_ms;
+    char desc[512];
+    uint64_t start;
+
+    sw_db_describe(cfg->url, desc, sizeof desc);
+    uv_update_time(db->loop);
+    start = uv_now(db->loop);
+    for (;;) {
+        int64_t left;
+        int r = connect_once(db, keys, values, timeout > 0 ? timeout : -1, err);
+        if (r == 0)
+            return SW_DB_CONNECTED;
+        if (r > 0)
+            return SW_DB_STOP;
+        left = cfg->wait_ms < 0 ? INT64_MAX : cfg->wait_ms - elapsed_ms(db->loop, start);
+        log_attempt(desc, err, left > 0 ? (backoff < left ? backoff : left) : -1);
+        sw_pq->PQfinish(db->conn);
+        db->conn = NULL;
+        if (left <= 0) {
+            sw_err reason = *err; /* the last attempt's, already free of the password */
+            sw_err_set(err, "database %s unreachable for %lld ms: %s", desc,
+                       (long long)elapsed_ms(db->loop, start), reason.msg);
+            return SW_DB_UNREACHABLE;
+        }
+        if (!sw_loop_sleep(db->loop, db->stop, backoff < left ? backoff : left))
+            return SW_DB_STOP;
+        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+    }
+}
+
+/* Our url is checked with libpq's own parser first, so that a bad one is a configuration
+ * error (and its message cannot echo a password from libpq's connection attempt). */
+static int check_url(const char *url, sw_err *err)
+{
+    char *errmsg = NULL;
+    PQconninfoOption *opts;
+
+    if (!url || !*url)
+        return 0;
+    opts = sw_pq->PQconninfoParse(url, &errmsg);
+    if (!opts) {
+        set_parse_error(err, errmsg ? errmsg : "out of memory");
+        sw_pq->PQfreemem(errmsg);
+        return -1;
+    }
+    sw_pq->PQconninfoFree(opts);
+    return 0;
+}
+
+enum sw_db_connect_result sw_db_connect(struct sw_db **out, uv_loop_t *loop, int *stop,
+                                        const struct sw_database *cfg, const char *purpose,
+                                        sw_err *err)
+{
+    char app[300];
+    const char *keys[3] = {"application_name", NULL, NULL};
+    const char *values[3] = {app, NULL, NULL};
+    enum sw_db_connect_result r;
+    struct sw_db *db;
+
+    *out = NULL;
+    if (sw_libpq_load(err) < 0)
+        return SW_DB_NOLIB;
+    if (check_url(cfg->url, err) < 0)
+        return SW_DB_BAD_CONFIG;
+    application_name(purpose, app, sizeof app);
+    if (cfg->url && *cfg->url) {
+        /* expand_dbname: the url goes first, the application_name after it wins */
+        keys[0] = "dbname", values[0] = cfg->url;
+        keys[1] = "application_name", values[1] = app;
+    }
+    db = calloc(1, sizeof *db);
+    if (!db) {
+        sw_err_set(err, "out of memory");
+        return SW_DB_BAD_CONFIG;
+    }
+    db->loop = loop;
+    db->stop = stop;
+    db->poll_fd = -1;
+    db->deadline = NO_DEADLINE;
+    r = connect_retrying(db, keys, values, cfg, err);
+    if (r == SW_DB_CONNECTED && sw_pq->PQsetnonblocking(db->conn, 1) < 0) {
+        set_redacted(err,
+                     "cannot make the connection non-blocking: ", sw_pq->PQerrorMessage(db->conn),
+                     db->password);
+        r = SW_DB_UNREACHABLE;
+    }
+    if (r != SW_DB_CONNECTED) {
+        if (r == SW_DB_STOP)
+            sw_err_set(err, "stopped while connecting");
+        sw_db_close(db);
+        return r;
+    }
+    sw_pq->PQsetNoticeProcessor(db->conn, on_notice, NULL);
+    *out = db;
+    return SW_DB_CONNECTED;
+}
+
+int sw_db_connect_exit_code(enum sw_db_connect_result r)
+{
+    switch (r) {
+    case SW_DB_CONNECTED:
+        return SW_EXIT_OK;
+    case SW_DB_BAD_CONFIG:
+        return SW_EXIT_USAGE;
+    case SW_DB_UNREACHABLE:
+        return SW_EXIT_UNREACHABLE;
+    default:
+        return SW_EXIT_FAIL;
+    }
+}
+
+void sw_db_close(struct sw_db *db)
+{
+    if (!db)
+        return;
+    close_poll(db);
+    if (db->conn)
+        sw_pq->PQfinish(db->conn);
+    sw_pq->PQclear(db->last_error);
+    free(db->password);
+    free(db);
+}
+
+/* ---- queries ----------------------------------------------------------------------------- */
+
+static void set_conn_error(struct sw_db *db, sw_err *err, const char *what)
+{
+    set_redacted(err, what, sw_pq->PQerrorMessage(db->conn), db->password);
+}
+
+/* "ERROR: primary (SQLSTATE x); detail: ...; hint: ...; context: ..." */
+static void set_result_error(struct sw_db *db, const PGresult *r, sw_err *err)
+{
+    static const struct {
+        int field;
+        const char *label;
+    } extra[] = {{PG_DIAG_MESSAGE_DETAIL, "; detail: "},
+                 {PG_DIAG_MESSAGE_HINT, "; hint: "},
+                 {PG_DIAG_CONTEXT, "; context: "}};
+    const char *sev = sw_pq->PQresultErrorField(r, PG_DIAG_SEVERITY);
+    const char *primary = sw_pq->PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    const char *state = sw_pq->PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    char msg[sizeof err->msg];
+    size_t n;
+
+    if (!primary) {
+        set_conn_error(db, err, "");
+        return;
+    }
+    n = (size_t)snprintf(msg, sizeof msg, "%s: %s (SQLSTATE %s)", sev ? sev : "ERROR", primary,
+                         state ? state : "?");
+    for (size_t i = 0; i < sizeof extra / sizeof *extra && n < sizeof msg; i++) {
+        const char *v = sw_pq->PQresultErrorField(r, extra[i].field);
+        if (v)
+            n += (size_t)snprintf(msg + n, sizeof msg - n, "%s%s", extra[i].label, v);
+    }
+    set_redacted(err, "", msg, db->password);
+}
+
+/* Sends the cancel request; the server then fails the running statement, which the caller
+ * drains like any other result. */
+static void cancel(struct sw_db *db)
+{
+    PGcancel *c = sw_pq->PQgetCancel(db->conn);
+    char buf[256];
+
+    if (!c || !sw_pq->PQcancel(c, buf, sizeof buf))
+        sw_warn("cannot cancel the running statement: %s", c ? buf : "out of memory");
+    sw_pq->PQfreeCancel(c);
+}
+
+/* Pushes the query out; PQflush() is 1 while libpq still holds unsent data. */
+static enum wake flush(struct sw_db *db, bool honour_stop)
+{
+    int r;
+
+    while ((r = sw_pq->PQflush(db->conn)) == 1) {
+        enum wake w = wait_socket(db, UV_READABLE | UV_WRITABLE, honour_stop, -1);
+        if (w != WAKE_READY)
+            return w;
+        if (!sw_pq->PQconsumeInput(db->conn))
+            return WAKE_ERROR;
+    }
+    return r == 0 ? WAKE_READY : WAKE_ERROR;
+}
+
+/* COPY cannot be driven from a migration file: refuse COPY FROM STDIN, discard COPY TO
+ * STDOUT, so the connection goes back to normal instead of hanging. */
+static bool end_copy(struct sw_db *db, ExecStatusType status)
+{
+    char *buf = NULL;
+
+    if (status == PGRES_COPY_IN)
+        return sw_pq->PQputCopyEnd(db->conn, "COPY FROM STDIN is not supported by slipway") >= 0;
+    while (sw_pq->PQgetCopyData(db->conn, &buf, 0) > 0)
+        sw_pq->PQfreemem(buf);
+    return true;
+}
+
+/* Takes every ready result; true once PQgetResult() said there is no more. */
+static bool take_results(struct sw_db *db, PGresult **last, PGresult **failed)
+{
+    while (!sw_pq->PQisBusy(db->conn)) {
+        PGresult *r = sw_pq->PQgetResult(db->conn);
+        ExecStatusType st;
+        if (!r)
+            return true;
+        st = sw_pq->PQresultStatus(r);
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT) {
+            if (!end_copy(db, st))
+                return false;
+            sw_pq->PQclear(r);
+        } else if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE ||
+                   st == PGRES_NONFATAL_ERROR) {
+            if (*failed)
+                sw_pq->PQclear(r);
+            else
+                *failed = r;
+        } else {
+            sw_pq->PQclear(*last);
+            *last = r;
+        }
+    }
+    return false;
+}
+
+/* Collects the results of the query just sent; see sw_db_exec(). */
+static PGresult *collect(struct sw_db *db, sw_err *err)
+{
+    bool honour_stop = !db->cleanup, cancelled = false;
+    uint64_t deadline = db->deadline;
+    PGresult *last = NULL, *failed = NULL;
+    enum wake w = flush(db, honour_stop);
+
+    while (w == WAKE_READY || w == WAKE_STOP) {
+        if (w == WAKE_STOP) {
+            cancel(db);
+            cancelled = true;
+            honour_stop = false;
+            set_deadline(db, CANCEL_DRAIN_MS);
+        } else if (!sw_pq->PQconsumeInput(db->conn)) {
+            w = WAKE_ERROR;
+            break;
+        }
+        if (take_results(db, &last, &failed))
+            break;
+        w = wait_socket(db, UV_READABLE, honour_stop, -1);
+    }
+    db->deadline = deadline;
+    db->stopped = cancelled && (failed || w != WAKE_READY);
+    if (w == WAKE_READY && !failed)
+        return last;
+    sw_pq->PQclear(last);
+    if (w == WAKE_READY) {
+        set_result_error(db, failed, err);
+        db->last_error = failed;
+    } else {
+        /* the protocol was left midway: the connection can only be closed now */
+        sw_pq->PQclear(failed);
+        db->broken = true;
+        if (w == WAKE_TIMEOUT)
+            sw_err_set(err, "no answer from the server in time");
+        else
+            set_conn_error(db, err, "connection lost: ");
+    }
+    if (db->stopped)
+        snprintf(err->msg, sizeof err->msg, "stopped by signal %d", *db->stop);
+    return NULL;
+}
+
+/* A call made after a stop request (and before sw_db_cleanup) fails at once: the caller
+ * may not have looked at *stop since the signal came in between two calls. */
+static bool begin_call(struct sw_db *db, sw_err *err)
+{
+    sw_pq->PQclear(db->last_error);
+    db->last_error = NULL;
+    db->stopped = false;
+    if (db->broken) {
+        sw_err_set(err, "connection abandoned after an earlier failure");
+        return false;
+    }
+    if (!db->cleanup && db->stop && *db->stop) {
+        db->stopped = true;
+        sw_err_set(err, "stopped by signal %d", *db->stop);
+        return false;
+    }
+    return true;
+}
+
+PGresult *sw_db_exec(struct sw_db *db, const char *sql, sw_err *err)
+{
+    if (!begin_call(db, err))
+        return NULL;
+    if (!sw_pq->PQsendQuery(db->conn, sql)) {
+        set_conn_error(db, err, "cannot send query: ");
+        return NULL;
+    }
+    return collect(db, err);
+}
+
+PGresult *sw_db_execp(struct sw_db *db, const char *sql, int n_params, const char *const *params,
+                      sw_err *err)
+{
+    if (!begin_call(db, err))
+        return NULL;
+    if (!sw_pq->PQsendQueryParams(db->conn, sql, n_params, NULL, params, NULL, NULL, 0)) {
+        set_conn_error(db, err, "cannot send query: ");
+        return NULL;
+    }
+    return collect(db, err);
+}
+
+int sw_db_command(struct sw_db *db, const char *sql, sw_err *err)
+{
+    PGresult *r = sw_db_exec(db, sql, err);
+    sw_pq->PQclear(r);
+    return r ? 0 : -1;
+}
+
+int sw_db_commandp(struct sw_db *db, const char *sql, int n_params, const char *const *params,
+                   sw_err *err)
+{
+    PGresult *r = sw_db_execp(db, sql, n_params, params, err);
+    sw_pq->PQclear(r);
+    return r ? 0 : -1;
+}
+
+const PGresult *sw_db_last_error(const struct sw_db *db)
+{
+    return db->last_error;
+}
+
+bool sw_db_stopped(const struct sw_db *db)
+{
+    return db->stopped;
+}
+
+static char *quote(struct sw_db *db, const char *s, size_t len, bool identifier, sw_err *err)
+{
+    char *q = identifier ? sw_pq->PQescapeIdentifier(db->conn, s, len)
+                         : sw_pq->PQescapeLiteral(db->conn, s, len);
+    char *copy;
+
+    if (!q) {
+        set_conn_error(db, err, "");
+        return NULL;
+    }
+    /* ours to free() like every other string, not PQfreemem() */
+    copy = strdup(q);
+    sw_pq->PQfreemem(q);
+    if (!copy)
+        sw_err_set(err, "out of memory");
+    return copy;
+}
+
+char *sw_db_quote_ident(struct sw_db *db, const char *name, size_t len, sw_err *err)
+{
+    return quote(db, name, len, true, err);
+}
+
+char *sw_db_quote_literal(struct sw_db *db, const char *s, sw_err *err)
+{
+    return quote(db, s, strlen(s), false, err);
+}
+
+/* ---- LISTEN/NOTIFY ----------------------------------------------------------------------- */
+
+static bool drain_notifies(struct sw_db *db)
+{
+    PGnotify *n = sw_pq->PQnotifies(db->conn);
+    bool any = n != NULL;
+
+    while (n) {
+        sw_pq->PQfreemem(n);
+        n = sw_pq->PQnotifies(db->conn);
+    }
+    return any;
+}
+
+int sw_db_wait_notify(struct sw_db *db, int64_t timeout_ms, sw_err *err)
+{
+    uint64_t start;
+
+    if (!begin_call(db, err))
+        return -1;
+    uv_update_time(db->loop);
+    start = uv_now(db->loop);
+    for (;;) {
+        int64_t left = timeout_ms < 0 ? -1 : timeout_ms - elapsed_ms(db->loop, start);
+        enum wake w;
+        if (!sw_pq->PQconsumeInput(db->conn)) {
+            set_conn_error(db, err, "connection lost: ");
+            return -1;
+        }
+        if (drain_notifies(db))
+            return 1;
+        if (timeout_ms >= 0 && left <= 0)
+            return 0;
+        w = wait_socket(db, UV_READABLE, !db->cleanup, left);
+        if (w == WAKE_TIMEOUT)
+            return 0;
+        if (w == WAKE_STOP) {
+            db->stopped = true;
+            sw_err_set(err, "stopped by signal %d", *db->stop);
+            return -1;
+        }
+        if (w != WAKE_READY) {
+            sw_err_set(err, "cannot wait on the connection");
+            return -1;
+        }
+    }
+}

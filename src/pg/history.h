@@ -1,0 +1,90 @@
+/* The tables slipway keeps in the database (SPEC.md "Migrations"): the migration history
+ * (name from [migrations] table, possibly schema-qualified) and slipway_tasks, which lives in
+ * the same schema. Reading, creating and writing them; no policy. */
+#ifndef SLIPWAY_PG_HISTORY_H
+#define SLIPWAY_PG_HISTORY_H
+
+#include "base/err.h"
+#include "migdir/migration.h"
+#include "pg/db.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The two table names, each part quoted as an identifier, ready to splice into SQL. */
+struct sw_tables {
+    char *schema;           /* quoted schema: configured, or resolved on the server */
+    bool configured_schema; /* the config named it: create it when missing */
+    char *migrations;       /* e.g. "app"."slipway_migrations" */
+    char *tasks;            /* e.g. "app"."slipway_tasks" */
+};
+
+struct sw_history_row {
+    uint64_t version;
+    char *name;
+    char *checksum;
+    bool success; /* false: a no-transaction migration stopped after statements_done */
+    int statements_done;
+};
+
+struct sw_history {
+    struct sw_history_row *rows; /* ascending version */
+    size_t n;
+};
+
+struct sw_task_version {
+    char *name;
+    uint64_t version;
+};
+
+struct sw_task_versions {
+    struct sw_task_version *items;
+    size_t n;
+};
+
+/* configured: "table" or "schema.table" (split at the first dot); an unqualified name is
+ * pinned to the schema where it is, or would be created through search_path. */
+int sw_tables_init(struct sw_tables *t, struct sw_db *db, const char *configured, sw_err *err);
+void sw_tables_free(struct sw_tables *t);
+
+/* Creates the schema and both tables when missing. Call it under the upgrade lock: concurrent
+ * CREATE ... IF NOT EXISTS can still fail on the catalog's unique indexes. */
+int sw_history_create(struct sw_db *db, const struct sw_tables *t, sw_err *err);
+/* Whether the history table exists (status must not create anything). */
+int sw_history_exists(struct sw_db *db, const struct sw_tables *t, bool *exists, sw_err *err);
+
+int sw_history_read(struct sw_db *db, const struct sw_tables *t, struct sw_history *h, sw_err *err);
+void sw_history_free(struct sw_history *h);
+const struct sw_history_row *sw_history_find(const struct sw_history *h, uint64_t version);
+
+/* Inserts or updates m's row (no-transaction progress); duration and applied_at are measured
+ * up to now. */
+int sw_history_record(struct sw_db *db, const struct sw_tables *t, const struct sw_migration *m,
+                      const char *checksum, int64_t duration_ms, int statements_done, bool success,
+                      sw_err *err);
+/* The successful row of a transactional migration as SQL text with the values quoted in,
+ * followed by "; then": to send in one round trip with the NOTIFY and COMMIT of the
+ * migration's transaction. It fails (unique violation) when the version was committed by
+ * someone else meanwhile. malloc'd; NULL with err on failure. */
+char *sw_history_commit_sql(struct sw_db *db, const struct sw_tables *t,
+                            const struct sw_migration *m, const char *checksum, int64_t duration_ms,
+                            const char *then, sw_err *err);
+int sw_history_set_checksum(struct sw_db *db, const struct sw_tables *t, uint64_t version,
+                            const char *checksum, sw_err *err);
+
+int sw_task_versions_read(struct sw_db *db, const struct sw_tables *t, struct sw_task_versions *v,
+                          sw_err *err);
+void sw_task_versions_free(struct sw_task_versions *v);
+/* The recorded version of name, or false when none. */
+bool sw_task_versions_find(const struct sw_task_versions *v, const char *name, uint64_t *version);
+int sw_task_version_record(struct sw_db *db, const struct sw_tables *t, const char *name,
+                           uint64_t version, sw_err *err);
+
+/* The NOTIFY that wakes waiting supervisors: what is e.g. "migration 42" or "task reindex".
+ * Inside a transaction it is delivered at COMMIT. */
+int sw_history_notify(struct sw_db *db, const char *what, sw_err *err);
+/* The SQL of that NOTIFY, to send in one round trip with a COMMIT; malloc'd. */
+char *sw_history_notify_sql(struct sw_db *db, const char *what, const char *then, sw_err *err);
+
+#endif

@@ -1,0 +1,45 @@
+/* What upgrade, task and status share: an event loop whose signal watchers (TERM, INT, QUIT,
+ * HUP) turn a signal into a stop request, the control connection, the quoted table names,
+ * and for upgrade and task the upgrade lock held on that connection. */
+#ifndef SLIPWAY_PG_SESSION_H
+#define SLIPWAY_PG_SESSION_H
+
+#include "config/config.h"
+#include "pg/db.h"
+#include "pg/history.h"
+
+#include <stdbool.h>
+#include <uv.h>
+
+#define SW_SESSION_SIGNALS 4
+
+struct sw_session {
+    const struct sw_config *cfg;
+    const char *purpose; /* names the connections: "slipway PURPOSE (HOSTNAME)" */
+    uv_loop_t loop;
+    uv_signal_t signals[SW_SESSION_SIGNALS];
+    int stop;         /* the first stop signal received, 0 before */
+    struct sw_db *db; /* control connection: lock, history, status */
+    struct sw_tables tables;
+    bool locked;
+    bool loop_ready;
+};
+
+enum sw_session_kind {
+    SW_SESSION_LOOP, /* wait: the loop and stop signals only; it connects on its own */
+    SW_SESSION_READ, /* status: connect, nothing else */
+    SW_SESSION_LOCK, /* upgrade, task: take the upgrade lock, create the tables */
+};
+
+/* Returns SW_EXIT_OK, or the exit code to end with (the reason logged); call
+ * sw_session_close() either way. purpose names the connection: "slipway PURPOSE (HOSTNAME)". */
+int sw_session_open(struct sw_session *s, const struct sw_config *cfg, const char *purpose,
+                    enum sw_session_kind kind);
+/* Connects another connection on the session's loop (the upgrade's work connection). */
+int sw_session_connect(struct sw_session *s, struct sw_db **out, const char *purpose);
+/* Releases the lock, closes the connection, tears the loop down. */
+void sw_session_close(struct sw_session *s);
+/* 128 + the stop signal. */
+int sw_session_stop_code(const struct sw_session *s);
+
+#endif

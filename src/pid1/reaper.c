@@ -1,0 +1,78 @@
+#include "pid1/reaper.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int sw_become_subreaper(void)
+{
+    if (getpid() == 1)
+        return 0;
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+bool sw_reap_all(sw_exit_cb on_exit, void *arg)
+{
+    for (;;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid > 0) {
+            on_exit(pid, status, arg);
+            continue;
+        }
+        if (pid < 0 && errno == EINTR)
+            continue;
+        return pid < 0 && errno == ECHILD;
+    }
+}
+
+/* The parent pid from /proc/PID/stat; the command name may hold spaces and parentheses, so
+ * parse from the last ')'. */
+static pid_t parent_of(const char *pid)
+{
+    char path[64], buf[512];
+    FILE *f;
+    size_t n;
+    char *close;
+    int ppid = -1;
+
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    f = fopen(path, "r");
+    if (!f)
+        return -1; /* it exited meanwhile */
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    close = strrchr(buf, ')');
+    if (!close || sscanf(close + 1, " %*c %d", &ppid) != 1)
+        return -1;
+    return ppid;
+}
+
+void sw_signal_descendants(int sig)
+{
+    pid_t self = getpid();
+    DIR *proc;
+    struct dirent *e;
+
+    if (self == 1) {
+        kill(-1, sig);
+        return;
+    }
+    proc = opendir("/proc");
+    if (!proc)
+        return;
+    while ((e = readdir(proc))) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        if (parent_of(e->d_name) == self)
+            kill((pid_t)atoi(e->d_name), sig);
+    }
+    closedir(proc);
+}

@@ -1,0 +1,186 @@
+#include "pid1/spawn.h"
+
+#include "base/exitcodes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* What the child tells the parent through the close-on-exec pipe when it could not exec. */
+enum child_stage { STAGE_USER = 1, STAGE_EXEC = 2 };
+struct child_report {
+    int stage;
+    int errnum;
+};
+
+int sw_user_lookup(const char *spec, struct sw_user *user, sw_err *err)
+{
+    struct passwd *pw;
+    char *end;
+    unsigned long uid;
+
+    memset(user, 0, sizeof *user);
+    errno = 0;
+    uid = strtoul(spec, &end, 10);
+    pw = (*spec && *end == '\0') ? getpwuid((uid_t)uid) : getpwnam(spec);
+    if (!pw) {
+        sw_err_set(err, "user '%s': %s", spec, errno ? strerror(errno) : "no such user");
+        return -1;
+    }
+    user->name = strdup(pw->pw_name);
+    user->home = strdup(pw->pw_dir);
+    if (!user->name || !user->home) {
+        sw_user_free(user);
+        sw_err_set(err, "out of memory");
+        return -1;
+    }
+    user->set = true;
+    user->uid = pw->pw_uid;
+    user->gid = pw->pw_gid;
+    return 0;
+}
+
+void sw_user_free(struct sw_user *user)
+{
+    free(user->name);
+    free(user->home);
+    memset(user, 0, sizeof *user);
+}
+
+int sw_exec_failure_code(int errnum)
+{
+    return errnum == ENOENT ? SW_EXIT_NOTFOUND : SW_EXIT_NOEXEC;
+}
+
+/* Supplementary groups first, then gid, then uid: after setuid we could no longer do the rest.
+ * HOME follows the user, as su-exec and gosu do, so tools do not write into root's home. */
+static int drop_user(const struct sw_user *user)
+{
+    if (!user || !user->set)
+        return 0;
+    if (initgroups(user->name, user->gid) < 0 || setgid(user->gid) < 0 || setuid(user->uid) < 0)
+        return -1;
+    return setenv("HOME", user->home, 1);
+}
+
+/* Nothing slipway set up may leak into the server: signal handlers, ignored signals and the
+ * blocked mask all go back to their defaults, and inherited fds above stderr are closed
+ * (but keep_fd, the close-on-exec report pipe, which exec itself closes). */
+static void reset_process_state(int keep_fd)
+{
+    sigset_t none;
+
+    for (int sig = 1; sig < NSIG; sig++)
+        signal(sig, SIG_DFL); /* EINVAL for SIGKILL/SIGSTOP and glibc's internal ones: fine */
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int fd = STDERR_FILENO + 1; fd < keep_fd; fd++)
+        close(fd);
+    closefrom(keep_fd > STDERR_FILENO ? keep_fd + 1 : STDERR_FILENO + 1);
+}
+
+/* Own process group, and the terminal's foreground group when stdin is one, so that Ctrl-C
+ * and job control reach the server directly, as under tini. SIGTTOU is ignored around
+ * tcsetpgrp(): a background group calling it would otherwise be stopped. */
+static void isolate_child(void)
+{
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+
+    setpgid(0, 0);
+    sigaction(SIGTTOU, &ign, &old);
+    if (isatty(STDIN_FILENO))
+        tcsetpgrp(STDIN_FILENO, getpgrp()); /* ENOTTY/ENXIO: no controlling terminal, fine */
+    sigaction(SIGTTOU, &old, NULL);
+}
+
+static void child_main(char *const argv[], const struct sw_user *user, int report_fd)
+{
+    struct child_report r = {STAGE_USER, 0};
+
+    isolate_child();
+    if (drop_user(user) == 0) {
+        /* report_fd is close-on-exec: a successful exec closes it and the parent reads EOF. */
+        reset_process_state(report_fd);
+        execvp(argv[0], argv);
+        r.stage = STAGE_EXEC;
+    }
+    r.errnum = errno;
+    if (write(report_fd, &r, sizeof r) != (ssize_t)sizeof r) {
+        /* the parent then sees EOF and reports the exit code alone */
+    }
+    _exit(r.stage == STAGE_EXEC ? sw_exec_failure_code(r.errnum) : SW_EXIT_NOEXEC);
+}
+
+static void describe_failure(const struct child_report *r, const char *cmd, int *exit_code,
+                             sw_err *err)
+{
+    if (r->stage == STAGE_USER) {
+        *exit_code = SW_EXIT_NOEXEC;
+        sw_err_set(err, "cannot switch to the configured user before running '%s': %s", cmd,
+                   strerror(r->errnum));
+        return;
+    }
+    *exit_code = sw_exec_failure_code(r->errnum);
+    sw_err_set(err, "cannot run '%s': %s", cmd,
+               *exit_code == SW_EXIT_NOTFOUND ? "command not found" : strerror(r->errnum));
+}
+
+pid_t sw_spawn(char *const argv[], const struct sw_user *user, int *exit_code, sw_err *err)
+{
+    int fds[2];
+    sigset_t all, old;
+    struct child_report r;
+    ssize_t n;
+    pid_t pid;
+
+    *exit_code = 0;
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        sw_err_set(err, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    /* Block every signal across fork(): until the child has reset its handlers, a signal
+     * would run the event loop's handler in the child and write into the parent's loop. */
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &old);
+    pid = fork();
+    if (pid == 0)
+        child_main(argv, user, fds[1]);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    close(fds[1]);
+    if (pid < 0) {
+        sw_err_set(err, "fork: %s", strerror(errno));
+        close(fds[0]);
+        return -1;
+    }
+    /* The parent also puts the child in its group, so that a signal forwarded to the group
+     * right after we return cannot miss it (the usual setpgid race). */
+    setpgid(pid, pid);
+    do
+        n = read(fds[0], &r, sizeof r);
+    while (n < 0 && errno == EINTR);
+    close(fds[0]);
+    if (n == (ssize_t)sizeof r)
+        describe_failure(&r, argv[0], exit_code, err);
+    return pid;
+}
+
+int sw_exec(char *const argv[], const struct sw_user *user, sw_err *err)
+{
+    struct child_report r = {STAGE_USER, 0};
+    int code;
+
+    if (drop_user(user) == 0) {
+        reset_process_state(-1);
+        execvp(argv[0], argv);
+        r.stage = STAGE_EXEC;
+    }
+    r.errnum = errno;
+    describe_failure(&r, argv[0], &code, err);
+    return code;
+}

@@ -1,0 +1,37 @@
+/* Starting a server or task process the way a PID 1 should: own process group (and the
+ * terminal's foreground group when there is one), default signal dispositions, empty signal
+ * mask, no inherited fds above 2, optional user switch. */
+#ifndef SLIPWAY_PID1_SPAWN_H
+#define SLIPWAY_PID1_SPAWN_H
+
+#include "base/err.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct sw_user {
+    bool set;
+    uid_t uid;
+    gid_t gid;
+    char *name;
+    char *home;
+};
+
+/* Resolves "name" or a numeric uid through the passwd database; -1 with err if unknown. */
+int sw_user_lookup(const char *spec, struct sw_user *user, sw_err *err);
+void sw_user_free(struct sw_user *user);
+
+/* Forks and execs argv[0] (PATH search) in a new process group. Returns the pid; exec
+ * failures are reported through err and *exit_code (127 not found, 126 not executable), the
+ * child then exits with that code so the caller reaps it like any other. Returns -1 only when
+ * no process could be created. */
+pid_t sw_spawn(char *const argv[], const struct sw_user *user, int *exit_code, sw_err *err);
+
+/* Replaces the current process with argv after the same preparation; returns the exit code
+ * (127/126) with err set when exec failed. */
+int sw_exec(char *const argv[], const struct sw_user *user, sw_err *err);
+
+/* 127 for "not found", 126 for every other reason a command cannot be executed. */
+int sw_exec_failure_code(int errnum);
+
+#endif

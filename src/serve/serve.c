@@ -1,0 +1,281 @@
+/* Serve mode: slipway as the container's PID 1 (SPEC.md "Serve mode, as PID 1").
+ *
+ * Why our own fork/exec and waitpid(-1) instead of uv_spawn: libuv reaps only the children it
+ * spawned, each with waitpid(pid), from its own SIGCHLD watcher. A PID 1 must reap every
+ * orphan the kernel hands it, which takes waitpid(-1) - and that would steal the exits libuv
+ * waits for, leaving its uv_process_t handles hanging forever. So slipway never calls
+ * uv_spawn: it forks itself (spawn.c), learns of exits from SIGCHLD and reaps everything with
+ * waitpid(-1) (reaper.c). libuv still does what it is good at: one epoll loop for the signals
+ * (a signalfd, sigwatch.c), the stop timer and, with health, the sockets and the database.
+ *
+ * tini blocks signals too but collects them with sigtimedwait() and a one-second timeout, so
+ * it wakes every second; here an idle supervisor sleeps in epoll_wait until something
+ * happens. */
+#include "serve/serve.h"
+
+#include "base/exitcodes.h"
+#include "base/log.h"
+#include "base/loop.h"
+#include "health/gate.h"
+#include "health/health.h"
+#include "health/healthsrv.h"
+#include "pid1/reaper.h"
+#include "pid1/sigwatch.h"
+#include "pid1/spawn.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+struct supervisor {
+    uv_loop_t *loop;
+    const struct sw_config *cfg;
+    pid_t child;
+    bool child_done;
+    int child_status;
+    bool stopping;            /* a stop signal arrived, or the server exited: stop_timeout runs */
+    bool killing;             /* stop_timeout expired: everything left gets SIGKILL */
+    bool leftovers_signalled; /* the server exited; what it left got stop_signal */
+    int gate_stop;            /* a stop signal that arrived before the server was started */
+    struct sw_sigwatch signals;
+    uv_timer_t stop_timer;
+    struct sw_health_server *health; /* NULL when there is nothing to answer about */
+};
+
+/* Synchronous signals concern slipway itself, SIGCHLD is ours to act on, SIGKILL and SIGSTOP
+ * cannot be caught, and glibc reserves 32 and 33; everything else is forwarded. SIGTTIN and
+ * SIGTTOU are ignored, as in tini: background job control must never stop PID 1. */
+static bool forwardable(int sig)
+{
+    switch (sig) {
+    case SIGSEGV:
+    case SIGBUS:
+    case SIGFPE:
+    case SIGILL:
+    case SIGTRAP:
+    case SIGSYS:
+    case SIGABRT:
+    case SIGKILL:
+    case SIGSTOP:
+    case SIGCHLD:
+    case SIGTTIN:
+    case SIGTTOU:
+        return false;
+    default:
+        return sig < 32 || sig >= SIGRTMIN;
+    }
+}
+
+static bool is_stop_signal(const struct supervisor *s, int sig)
+{
+    return sig == SIGTERM || sig == SIGINT || sig == SIGQUIT || sig == s->cfg->serve.stop_signal;
+}
+
+static void kill_everything(struct supervisor *s)
+{
+    s->killing = true;
+    if (!s->child_done)
+        kill(-s->child, SIGKILL);
+    sw_signal_descendants(SIGKILL);
+}
+
+static void on_stop_timeout(uv_timer_t *t)
+{
+    struct supervisor *s = t->data;
+    sw_warn("stop_timeout (%lld ms) expired: sending SIGKILL to what is left",
+            (long long)s->cfg->serve.stop_timeout_ms);
+    kill_everything(s);
+}
+
+/* Starts the grace period after the first stop signal or after the server exited. */
+static void begin_stop(struct supervisor *s)
+{
+    int64_t ms = s->cfg->serve.stop_timeout_ms;
+
+    if (s->stopping)
+        return;
+    s->stopping = true;
+    if (ms == 0)
+        kill_everything(s);
+    else if (ms > 0 && uv_timer_start(&s->stop_timer, on_stop_timeout, (uint64_t)ms, 0) < 0)
+        kill_everything(s); /* cannot time the grace period: do not let it run forever */
+}
+
+static void forward(struct supervisor *s, int sig)
+{
+    if (s->child == 0) {
+        /* Still waiting on the gate: nothing to forward to, a stop signal ends the wait. */
+        if (is_stop_signal(s, sig))
+            s->gate_stop = sig;
+        return;
+    }
+    if (s->child_done) {
+        sw_signal_descendants(sig); /* draining leftovers: they get what we get */
+    } else if (kill(s->cfg->serve.signal_group ? -s->child : s->child, sig) < 0 && errno != ESRCH) {
+        sw_warn("cannot forward signal %d: %s", sig, strerror(errno));
+    }
+    if (is_stop_signal(s, sig))
+        begin_stop(s);
+}
+
+static void on_child_exit(pid_t pid, int status, void *arg)
+{
+    struct supervisor *s = arg;
+
+    if (pid != s->child)
+        return; /* an orphan: reaping it was the point */
+    s->child_done = true;
+    s->child_status = status;
+    if (s->health)
+        sw_health_server_set_running(s->health, false);
+}
+
+static void on_sigchld(struct supervisor *s)
+{
+    bool none_left;
+
+    none_left = sw_reap_all(on_child_exit, s);
+    if (!s->child_done)
+        return;
+    if (none_left) {
+        uv_stop(s->loop); /* sw_serve() closes the handles in order */
+        return;
+    }
+    if (s->killing) {
+        sw_signal_descendants(SIGKILL); /* orphans reparented to us since the last round */
+    } else if (!s->leftovers_signalled) {
+        /* The server is gone but processes it started are not: stop them as a stop signal
+         * would, so none is left for the kernel to SIGKILL when we exit. */
+        sw_debug("server exited; stopping the processes it left behind");
+        s->leftovers_signalled = true;
+        sw_signal_descendants(s->cfg->serve.stop_signal);
+        begin_stop(s);
+    }
+}
+
+static void on_signal(int sig, void *arg)
+{
+    if (sig == SIGCHLD)
+        on_sigchld(arg);
+    else
+        forward(arg, sig);
+}
+
+static int watch_signals(struct supervisor *s)
+{
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    sigset_t set;
+
+    if (sigaction(SIGTTIN, &ign, NULL) < 0 || sigaction(SIGTTOU, &ign, NULL) < 0)
+        return -1;
+    sigemptyset(&set);
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig == SIGCHLD || forwardable(sig))
+            sigaddset(&set, sig);
+    if (sw_sigwatch_start(&s->signals, s->loop, &set, on_signal, s) < 0)
+        return -1;
+    s->stop_timer.data = s;
+    return uv_timer_init(s->loop, &s->stop_timer) == 0 ? 0 : -1;
+}
+
+static int exit_code(const struct sw_config *cfg, int status)
+{
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : SW_EXIT_SIGNAL_BASE + WTERMSIG(status);
+
+    for (size_t i = 0; i < cfg->serve.exit_code_map.n; i++)
+        if (cfg->serve.exit_code_map.items[i].from == code)
+            return cfg->serve.exit_code_map.items[i].to;
+    return code;
+}
+
+static int supervise(struct supervisor *s, char **argv, const struct sw_user *user)
+{
+    sw_err err;
+    int exec_code;
+
+    if (sw_become_subreaper() < 0)
+        sw_warn("cannot become a child subreaper: %s (orphans will not be reaped)",
+                strerror(errno));
+    s->child = sw_spawn(argv, user, &exec_code, &err);
+    if (s->child < 0) {
+        sw_error("%s", err.msg);
+        return SW_EXIT_NOEXEC;
+    }
+    if (exec_code)
+        sw_error("%s", err.msg);
+    else if (s->health)
+        sw_health_server_set_running(s->health, true);
+    if (uv_run(s->loop, UV_RUN_DEFAULT) < 0)
+        return SW_EXIT_FAIL;
+    return exit_code(s->cfg, s->child_status);
+}
+
+static char **server_argv(const struct sw_config *cfg, char **cmdline)
+{
+    if (cmdline && cmdline[0])
+        return cmdline;
+    return cfg->serve.argv && cfg->serve.argv[0] ? cfg->serve.argv : NULL;
+}
+
+/* Health answers are served when there is something to answer about (a dependency, or an HTTP
+ * probe to serve); a plain supervisor opens no socket and never loads libpq. */
+static int start_health(struct supervisor *s, struct sw_requirements *req)
+{
+    sw_err err;
+
+    if (sw_requirements_load(req, s->cfg, &err) < 0) {
+        sw_error("%s", err.msg);
+        return SW_EXIT_USAGE;
+    }
+    if (!sw_requirements_any(req) && !s->cfg->serve.health_listen &&
+        !sw_config_serve_needs_database(s->cfg))
+        return SW_EXIT_OK;
+    if (sw_health_server_start(&s->health, s->loop, s->cfg, req,
+                               sw_config_serve_needs_database(s->cfg)) < 0)
+        return SW_EXIT_FAIL;
+    return SW_EXIT_OK;
+}
+
+int sw_serve(const struct sw_config *cfg, char **cmdline)
+{
+    struct supervisor s = {.cfg = cfg, .loop = uv_default_loop(), .signals = {.fd = -1}};
+    char **argv = server_argv(cfg, cmdline);
+    struct sw_requirements req = {0};
+    struct sw_user user = {0};
+    sw_err err;
+    int code;
+
+    if (!argv) {
+        sw_error("nothing to serve: give a COMMAND or set [serve] command in the config");
+        return SW_EXIT_USAGE;
+    }
+    if (cfg->serve.user && sw_user_lookup(cfg->serve.user, &user, &err) < 0) {
+        sw_error("[serve] %s", err.msg);
+        return SW_EXIT_USAGE;
+    }
+    /* Signals are watched before the gate so that a stop during the wait is honoured. */
+    if (!s.loop || watch_signals(&s) < 0)
+        code = SW_EXIT_FAIL;
+    else
+        code = start_health(&s, &req);
+    if (code == SW_EXIT_OK)
+        code = sw_gate_wait(s.loop, cfg, &s.gate_stop, s.health, &req);
+    if (code == SW_EXIT_OK && !cfg->serve.exec)
+        code = supervise(&s, argv, &user);
+    sw_health_server_close(s.health);
+    sw_sigwatch_close(&s.signals);
+    sw_loop_close(s.loop);
+    sw_health_server_free(s.health);
+    sw_requirements_free(&req);
+    if (code == SW_EXIT_OK && cfg->serve.exec) {
+        /* The loop is closed first: its signal handlers and fds must not outlive us. */
+        code = sw_exec(argv, &user, &err);
+        sw_error("%s", err.msg);
+    }
+    sw_user_free(&user);
+    return code;
+}

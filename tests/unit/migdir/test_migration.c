@@ -1,0 +1,639 @@
+/* Migration names, loading a directory (formats, content checks, dbmate sections,
+ * no-transaction, errors), ordering and lookup. */
+#include "migdir/migration.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A printable one-line copy for test descriptions (TAP output is line based). */
+static const char *show(const char *s)
+{
+    static char bufs[2][96];
+    static int next;
+    char *b = bufs[next++ % 2];
+    size_t w = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0' && w + 5 < sizeof bufs[0];
+         p++) {
+        if (*p >= 0x20 && *p != 0x7F)
+            b[w++] = (char)*p;
+        else
+            w += (size_t)snprintf(b + w, sizeof bufs[0] - w, "\\x%02x", *p);
+    }
+    b[w] = '\0';
+    return b;
+}
+
+/* ---- names ---- */
+
+static void name_ok(const char *name, uint64_t want)
+{
+    uint64_t v = 0;
+    sw_err err = {{0}};
+    enum sw_name_result r = sw_migration_parse_name(name, &v, &err);
+    TAP_OK(r == SW_NAME_MIGRATION && v == want,
+           "%s -> version %" PRIu64 " (got %d, %" PRIu64 ") %s", show(name), want, r, v, err.msg);
+}
+
+static void name_ignored(const char *name)
+{
+    uint64_t v = 7;
+    sw_err err = {{0}};
+    enum sw_name_result r = sw_migration_parse_name(name, &v, &err);
+    TAP_OK(r == SW_NAME_IGNORED && v == 7, "'%s' is ignored (got %d)", show(name), r);
+}
+
+static void name_invalid(const char *name, const char *msg)
+{
+    uint64_t v = 7;
+    sw_err err = {{0}};
+    enum sw_name_result r = sw_migration_parse_name(name, &v, &err);
+    TAP_OK(r == SW_NAME_INVALID && v == 7, "%s is invalid (got %d)", show(name), r);
+    TAP_OK(strcmp(err.msg, msg) == 0, "message [%s], got [%s]", msg, err.msg);
+}
+
+#define EXPECTED "(expected 0042_name.sql, V42__name.sql, 42_name.up.sql)"
+
+static void test_names(void)
+{
+    name_ok("0042_add_orders.sql", 42);
+    name_ok("V42__add_orders.sql", 42);
+    name_ok("42_add_orders.up.sql", 42);
+    name_ok("20240101120000_add_orders.sql", 20240101120000u);
+    name_ok("1_x.sql", 1);
+    name_ok("0042__double.sql", 42);
+    name_ok("V7___x.sql", 7);
+    name_ok("0042_add orders (v2).sql", 42);
+    name_ok("0042_commandes_reçues.sql", 42);
+    name_ok("18446744073709551615_max.sql", UINT64_MAX);
+    name_ok("000000000000000000000000000000042_zeros.sql", 42);
+    name_ok("42_x.y.up.sql", 42);
+
+    name_ignored("README.md");
+    name_ignored("42_add_orders.down.sql");
+    name_ignored("V42__x.DOWN.SQL");
+    name_ignored(".0042_hidden.sql");
+    name_ignored(".sql");
+    name_ignored("0042_x.sql~");
+    name_ignored("0042_x.sql.bak");
+    name_ignored("0042_x.sq");
+    name_ignored("sql");
+    name_ignored("");
+    name_ignored("bad\xff.txt");
+
+    name_invalid("0x_foo.sql", "0x_foo.sql: cannot parse a version from the file name " EXPECTED);
+    name_invalid("V42_foo.sql", "V42_foo.sql: cannot parse a version from the file name " EXPECTED);
+    name_invalid("V__foo.sql", "V__foo.sql: cannot parse a version from the file name " EXPECTED);
+    name_invalid("v42__foo.sql",
+                 "v42__foo.sql: cannot parse a version from the file name " EXPECTED);
+    name_invalid("42.sql", "42.sql: cannot parse a version from the file name " EXPECTED);
+    name_invalid("0042_.sql", "0042_.sql: cannot parse a version from the file name " EXPECTED);
+    name_invalid("V42__.sql", "V42__.sql: cannot parse a version from the file name " EXPECTED);
+    name_invalid("42_.up.sql", "42_.up.sql: cannot parse a version from the file name " EXPECTED);
+    name_invalid("V42__x.up.sql",
+                 "V42__x.up.sql: cannot parse a version from the file name " EXPECTED);
+    name_invalid("0042-x.sql", "0042-x.sql: cannot parse a version from the file name " EXPECTED);
+    name_invalid("_42_x.sql", "_42_x.sql: cannot parse a version from the file name " EXPECTED);
+    name_invalid("R__views.sql",
+                 "R__views.sql: cannot parse a version from the file name " EXPECTED);
+    name_invalid("V1.2__x.sql", "V1.2__x.sql: cannot parse a version from the file name " EXPECTED);
+    name_invalid("0_zero.sql", "0_zero.sql: version 0 is not allowed (versions start at 1)");
+    name_invalid("V000__zero.sql",
+                 "V000__zero.sql: version 0 is not allowed (versions start at 1)");
+    name_invalid("18446744073709551616_x.sql",
+                 "18446744073709551616_x.sql: version 18446744073709551616 is too large (the "
+                 "maximum is 18446744073709551615)");
+    name_invalid("99999999999999999999999_x.up.sql",
+                 "99999999999999999999999_x.up.sql: version 99999999999999999999999 is too large "
+                 "(the maximum is 18446744073709551615)");
+    name_invalid("0042_x.SQL", "0042_x.SQL: the .sql extension must be lower case");
+    name_invalid("0042_x\xff.sql", "0042_x\\xff.sql: file name is not valid UTF-8");
+    name_invalid("0042_\xc3\x28.sql", "0042_\\xc3(.sql: file name is not valid UTF-8");
+    name_invalid("0042_\xc0\xaf.sql", "0042_\\xc0\\xaf.sql: file name is not valid UTF-8");
+    name_invalid("0042_\xed\xa0\x80.sql", "0042_\\xed\\xa0\\x80.sql: file name is not valid UTF-8");
+    name_invalid("0042_a\tb.sql", "0042_a\\x09b.sql: file name contains a control character");
+    name_invalid("0042_a\nb.sql", "0042_a\\x0ab.sql: file name contains a control character");
+    name_invalid("0042_a\x7f.sql", "0042_a\\x7f.sql: file name contains a control character");
+}
+
+/* ---- loading ---- */
+
+static char dir[256];
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void fresh_dir(void)
+{
+    if (dir[0] != '\0' && nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        abort();
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/slipway-test-XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
+    if (mkdtemp(dir) == NULL)
+        abort();
+}
+
+static void put_n(const char *name, const char *data, size_t len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0)
+        abort();
+}
+
+static void put(const char *name, const char *data)
+{
+    put_n(name, data, strlen(data));
+}
+
+static char *path_of(const char *name)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return path;
+}
+
+static bool load_ok(struct sw_migration_set *set)
+{
+    sw_err err = {{0}};
+    int rc = sw_migrations_load(dir, set, &err);
+    TAP_OK(rc == 0, "loads %s", err.msg);
+    return rc == 0;
+}
+
+/* Loading d fails with exactly msg and leaves the set empty. */
+static void load_fails_in(const char *d, const char *msg)
+{
+    struct sw_migration_set set = {(struct sw_migration *)&set, 99};
+    sw_err err = {{0}};
+    int rc = sw_migrations_load(d, &set, &err);
+    TAP_OK(rc == -1 && set.items == NULL && set.n == 0, "load fails, set empty (rc %d)", rc);
+    TAP_OK(strcmp(err.msg, msg) == 0, "message [%s], got [%s]", msg, err.msg);
+    if (rc == 0)
+        sw_migrations_free(&set);
+}
+
+static void load_fails(const char *msg)
+{
+    load_fails_in(dir, msg);
+}
+
+static bool is(const char *got, size_t got_len, const char *want)
+{
+    return got != NULL && got_len == strlen(want) && memcmp(got, want, got_len) == 0 &&
+           got[got_len] == '\0';
+}
+
+static void test_load_formats(void)
+{
+    struct sw_migration_set set;
+    fresh_dir();
+    put("0042_add_orders.sql", "CREATE TABLE orders (id int);\n");
+    put("V7__flyway.sql", "SELECT 7;");
+    put("3_golang.up.sql", "SELECT 3;");
+    put("3_golang.down.sql", "DROP everything;");
+    put("20240101120000_dbmate.sql",
+        "-- migrate:up\nCREATE TABLE d (id int);\n\n-- migrate:down\nDROP TABLE d;\n");
+    put("README.md", "not sql");
+    put(".0001_hidden.sql", "SELECT 1;");
+    put("notes.txt", "");
+    if (mkdir(path_of("0099_a_directory.sql"), 0755) != 0 || mkdir(path_of("sub"), 0755) != 0)
+        abort();
+    put("sub/0098_nested.sql", "SELECT 98;");
+    if (!load_ok(&set))
+        return;
+    TAP_OK(set.n == 4, "4 migrations, got %zu", set.n);
+    if (set.n != 4) {
+        sw_migrations_free(&set);
+        return;
+    }
+    TAP_OK(set.items[0].version == 3 && set.items[1].version == 7 && set.items[2].version == 42 &&
+               set.items[3].version == 20240101120000u,
+           "sorted by version");
+    TAP_OK(strcmp(set.items[0].name, "3_golang.up.sql") == 0 &&
+               strcmp(set.items[1].name, "V7__flyway.sql") == 0 &&
+               strcmp(set.items[2].name, "0042_add_orders.sql") == 0 &&
+               strcmp(set.items[3].name, "20240101120000_dbmate.sql") == 0,
+           "names");
+    const struct sw_migration *m = &set.items[2];
+    TAP_OK(is(m->sql, m->sql_len, "CREATE TABLE orders (id int);\n") &&
+               is(m->content, m->content_len, "CREATE TABLE orders (id int);\n") &&
+               m->sql_line == 1 && !m->no_transaction,
+           "plain migration: sql is the whole file");
+    m = &set.items[3];
+    TAP_OK(is(m->sql, m->sql_len, "CREATE TABLE d (id int);\n\n") && m->sql_line == 2 &&
+               !m->no_transaction,
+           "dbmate: sql is the up section [%s], line %d", show(m->sql), m->sql_line);
+    TAP_OK(is(m->content, m->content_len,
+              "-- migrate:up\nCREATE TABLE d (id int);\n\n-- migrate:down\nDROP TABLE d;\n"),
+           "dbmate: content is the whole file");
+
+    TAP_OK(sw_migrations_find(&set, 3) == 0 && sw_migrations_find(&set, 7) == 1 &&
+               sw_migrations_find(&set, 42) == 2 && sw_migrations_find(&set, 20240101120000u) == 3,
+           "find every version");
+    TAP_OK(sw_migrations_find(&set, 0) == -1 && sw_migrations_find(&set, 5) == -1 &&
+               sw_migrations_find(&set, 43) == -1 && sw_migrations_find(&set, UINT64_MAX) == -1,
+           "find absent versions");
+    sw_migrations_free(&set);
+    TAP_OK(set.items == NULL && set.n == 0, "free leaves the set empty");
+    sw_migrations_free(&set);
+    TAP_OK(sw_migrations_find(&set, 3) == -1, "find in an empty set");
+}
+
+static void test_load_empty_dir(void)
+{
+    struct sw_migration_set set = {(struct sw_migration *)&set, 5};
+    fresh_dir();
+    put("README", "nothing here");
+    if (load_ok(&set))
+        TAP_OK(set.n == 0 && set.items == NULL, "no migrations: empty set");
+}
+
+static void test_find_many(void)
+{
+    struct sw_migration_set set;
+    char name[64];
+    fresh_dir();
+    for (unsigned v = 2; v <= 200; v += 2) {
+        snprintf(name, sizeof name, "%04u_m.sql", v);
+        put(name, "SELECT 1;");
+    }
+    if (!load_ok(&set))
+        return;
+    bool all = set.n == 100;
+    for (uint64_t v = 0; v <= 202 && all; v++) {
+        long want = v >= 2 && v <= 200 && v % 2 == 0 ? (long)(v / 2 - 1) : -1;
+        all = sw_migrations_find(&set, v) == want;
+    }
+    TAP_OK(all, "find over 100 migrations, present and absent");
+    sw_migrations_free(&set);
+}
+
+/* One migration file, loaded: returns the set (caller frees) or NULL. */
+static bool load_one(const char *name, const char *data, size_t len, struct sw_migration_set *set)
+{
+    fresh_dir();
+    put_n(name, data, len);
+    if (!load_ok(set))
+        return false;
+    TAP_OK(set->n == 1, "one migration");
+    if (set->n == 1)
+        return true;
+    sw_migrations_free(set);
+    return false;
+}
+
+static void test_crlf(void)
+{
+    struct sw_migration_set set;
+    const char *crlf = "SELECT 1;\r\nSELECT 'a\rb';\r\n\r\n";
+    if (!load_one("0001_crlf.sql", crlf, strlen(crlf), &set))
+        return;
+    const struct sw_migration *m = &set.items[0];
+    TAP_OK(is(m->content, m->content_len, "SELECT 1;\nSELECT 'a\rb';\n\n") &&
+               is(m->sql, m->sql_len, "SELECT 1;\nSELECT 'a\rb';\n\n"),
+           "CRLF becomes LF, a lone CR stays");
+    sw_migrations_free(&set);
+
+    const char *bom =
+        "\xEF\xBB\xBF-- slipway:no-transaction\r\nCREATE INDEX CONCURRENTLY i ON t (x);";
+    if (!load_one("0001_bom.sql", bom, strlen(bom), &set))
+        return;
+    m = &set.items[0];
+    TAP_OK(is(m->content, m->content_len,
+              "\xEF\xBB\xBF-- slipway:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (x);") &&
+               is(m->sql, m->sql_len,
+                  "-- slipway:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (x);") &&
+               m->no_transaction,
+           "a UTF-8 BOM stays in content, not in sql, and the marker after it counts");
+    sw_migrations_free(&set);
+}
+
+static void no_tx(const char *data, bool want)
+{
+    struct sw_migration_set set;
+    if (!load_one("0001_tx.sql", data, strlen(data), &set))
+        return;
+    TAP_OK(set.items[0].no_transaction == want, "no_transaction %s for [%s]",
+           want ? "true" : "false", show(data));
+    sw_migrations_free(&set);
+}
+
+static void test_no_transaction(void)
+{
+    no_tx("-- slipway:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (x);", true);
+    no_tx("-- slipway:no-transaction \t \nCREATE INDEX CONCURRENTLY i ON t (x);", true);
+    no_tx("-- slipway:no-transaction\r\nSELECT 1;", true);
+    no_tx("SELECT 1;\n-- slipway:no-transaction\n", false);
+    no_tx(" -- slipway:no-transaction\nSELECT 1;", false);
+    no_tx("--slipway:no-transaction\nSELECT 1;", false);
+    no_tx("-- slipway:no-transactions\nSELECT 1;", false);
+    no_tx("-- slipway:no-transaction x\nSELECT 1;", false);
+    no_tx("-- SLIPWAY:NO-TRANSACTION\nSELECT 1;", false);
+    no_tx("-- slipway:no-transactioN\nSELECT 1;", false);
+    no_tx("\n-- slipway:no-transaction\nSELECT 1;", false);
+    no_tx("-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (x);\n", true);
+    no_tx("-- migrate:up   transaction:true\nSELECT 1;\n", false);
+    no_tx("-- migrate:up\nSELECT 1;\n-- migrate:down transaction:false\nSELECT 2;\n", false);
+    no_tx("-- slipway:no-transaction\n-- migrate:up\nSELECT 1;\n", true);
+}
+
+static void dbmate_sql(const char *data, const char *want_sql, int want_line)
+{
+    struct sw_migration_set set;
+    if (!load_one("20240101120000_d.sql", data, strlen(data), &set))
+        return;
+    const struct sw_migration *m = &set.items[0];
+    TAP_OK(is(m->sql, m->sql_len, want_sql) && m->sql_line == want_line,
+           "dbmate sql [%s] line %d (got line %d)", show(want_sql), want_line, m->sql_line);
+    sw_migrations_free(&set);
+}
+
+static void test_dbmate(void)
+{
+    dbmate_sql("-- migrate:up\nSELECT 1;\n", "SELECT 1;\n", 2);
+    dbmate_sql("-- migrate:up\nSELECT 1;", "SELECT 1;", 2);
+    dbmate_sql("-- a comment\n\n--migrate:up\nSELECT 1;\n--   migrate:down\nSELECT 2;\n",
+               "SELECT 1;\n", 4);
+    dbmate_sql("--\t migrate:up \t\nSELECT 1;\n-- \tmigrate:down\t\nSELECT 2;\n", "SELECT 1;\n", 2);
+    dbmate_sql("-- migrate:up\r\nSELECT 1;\r\n-- migrate:down\r\nSELECT 2;\r\n", "SELECT 1;\n", 2);
+    dbmate_sql("-- migrate:up\nSELECT 1;\n-- migrate:down\n-- migrate:down\n", "SELECT 1;\n", 2);
+    /* Not markers: the word must end there, and the line start with "--". */
+    dbmate_sql("-- migrate:up\nSELECT 1;\n-- migrate:downgrade\n  -- migrate:down\n",
+               "SELECT 1;\n-- migrate:downgrade\n  -- migrate:down\n", 2);
+    dbmate_sql("-- migrate:upgrade\nSELECT 1;\n", "-- migrate:upgrade\nSELECT 1;\n", 1);
+}
+
+static void load_fails_with(const char *name, const char *data, size_t len, const char *msg)
+{
+    fresh_dir();
+    put_n(name, data, len);
+    load_fails(msg);
+}
+
+#define FAILS(name, data, msg) load_fails_with(name, data, sizeof data - 1, msg)
+
+static void test_content_errors(void)
+{
+    FAILS("0001_nul.sql", "SELECT 1;\0", "0001_nul.sql: binary file (NUL byte at offset 9)");
+    FAILS("0001_nul.sql", "\0", "0001_nul.sql: binary file (NUL byte at offset 0)");
+    FAILS("0001_u.sql", "SELECT 1;\nSELECT 2;\nSELECT '\xff';\n", "0001_u.sql:3: invalid UTF-8");
+    FAILS("0001_u.sql", "SELECT '\xc0\xaf';", "0001_u.sql:1: invalid UTF-8");     /* overlong */
+    FAILS("0001_u.sql", "SELECT '\xe0\x80\xaf';", "0001_u.sql:1: invalid UTF-8"); /* overlong */
+    FAILS("0001_u.sql", "SELECT '\xed\xa0\x80';", "0001_u.sql:1: invalid UTF-8"); /* surrogate */
+    FAILS("0001_u.sql", "SELECT '\xf4\x90\x80\x80';", "0001_u.sql:1: invalid UTF-8");
+    FAILS("0001_u.sql", "SELECT '\xf0\x8f\xbf\xbf';", "0001_u.sql:1: invalid UTF-8"); /* overlong */
+    FAILS("0001_u.sql", "SELECT '\xf5\x80\x80\x80';", "0001_u.sql:1: invalid UTF-8");
+    FAILS("0001_u.sql", "SELECT '\xe2\x82';", "0001_u.sql:1: invalid UTF-8");
+    FAILS("0001_u.sql", "SELECT 1;\r\n\r\n\xe2\x82", "0001_u.sql:3: invalid UTF-8");
+    FAILS("0001_u.sql", "SELECT '\x80';", "0001_u.sql:1: invalid UTF-8");
+
+    struct sw_migration_set set;
+    const char *utf8 =
+        "SELECT '\xc3\xa9 \xe2\x82\xac \xed\x9f\xbf \xf0\x9f\x9a\xa2 \xf4\x8f\xbf\xbf';";
+    if (load_one("0001_utf8.sql", utf8, strlen(utf8), &set)) {
+        TAP_OK(is(set.items[0].sql, set.items[0].sql_len, utf8), "valid UTF-8 up to U+10FFFF");
+        sw_migrations_free(&set);
+    }
+
+    FAILS("0001_e.sql", "", "0001_e.sql: empty migration");
+    FAILS("0001_e.sql", "  \n\t\r\n", "0001_e.sql: empty migration");
+    FAILS("0001_e.sql", "-- just a comment\n/* and /* another */ */\n",
+          "0001_e.sql: empty migration");
+    FAILS("0001_e.sql", ";\n;", "0001_e.sql: empty migration");
+    FAILS("0001_e.sql", "-- slipway:no-transaction\n", "0001_e.sql: empty migration");
+    FAILS("0001_e.sql", "-- migrate:up\n-- nothing\n-- migrate:down\nDROP TABLE x;\n",
+          "0001_e.sql: empty migration");
+    FAILS("0001_e.sql", "-- migrate:up", "0001_e.sql: empty migration");
+    FAILS("0001_e.sql", "\xEF\xBB\xBF", "0001_e.sql: empty migration");
+
+    /* A transactional file is sent whole: the server reports its syntax errors. */
+    const char *open_quote = "SELECT 'unterminated;\n";
+    if (load_one("0001_q.sql", open_quote, strlen(open_quote), &set)) {
+        TAP_OK(!set.items[0].no_transaction, "a transactional file is not split at load");
+        sw_migrations_free(&set);
+    }
+}
+
+static void test_dbmate_errors(void)
+{
+    FAILS("0001_d.sql", "SELECT 1;\n-- migrate:down\nSELECT 2;\n",
+          "0001_d.sql: has '-- migrate:down' but no '-- migrate:up'");
+    FAILS("0001_d.sql", "-- migrate:down\nSELECT 2;\n-- migrate:up\nSELECT 1;\n",
+          "0001_d.sql:1: '-- migrate:down' comes before '-- migrate:up' (line 3)");
+    FAILS("0001_d.sql", "-- c\nSELECT 0;\n-- migrate:up\nSELECT 1;\n",
+          "0001_d.sql:2: SQL before '-- migrate:up' would never run");
+    FAILS("0001_d.sql", "/* c */\n-- migrate:up\nSELECT 1;\n",
+          "0001_d.sql:1: SQL before '-- migrate:up' would never run");
+    FAILS("0001_d.sql", "-- migrate:up\nSELECT 1;\n\n-- migrate:up\nSELECT 2;\n",
+          "0001_d.sql:4: a second '-- migrate:up' (the first is on line 1)");
+    FAILS("0001_d.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\n-- migrate:up\n",
+          "0001_d.sql:4: a second '-- migrate:up' (the first is on line 1)");
+    FAILS("0001_d.sql", "-- migrate:up\tTRANSACTION:false\nSELECT 1;\n",
+          "0001_d.sql:1: unknown option 'TRANSACTION:false' after '-- migrate:up' (expected "
+          "transaction:false)");
+    FAILS("0001_d.sql", "\n-- migrate:up transaction:false transaction:flase\nSELECT 1;\n",
+          "0001_d.sql:2: unknown option 'transaction:flase' after '-- migrate:up' (expected "
+          "transaction:false)");
+}
+
+static void test_split_errors(void)
+{
+    FAILS("0001_s.sql", "-- slipway:no-transaction\nSELECT 1;\nSELECT $tag$;\n",
+          "0001_s.sql:3: unterminated dollar quote $tag$");
+    FAILS("0001_s.sql", "-- slipway:no-transaction\r\n\r\nSELECT 'x\r\n",
+          "0001_s.sql:3: unterminated quoted string");
+    FAILS("0001_s.sql",
+          "-- slipway:no-transaction\nCREATE FUNCTION f() RETURNS int\nBEGIN ATOMIC "
+          "SELECT 1;\n",
+          "0001_s.sql:3: BEGIN ATOMIC body has no matching END");
+    /* In a dbmate file, the line is the file's, not the up section's. */
+    FAILS(
+        "20240101120000_d.sql",
+        "-- c\n-- migrate:up transaction:false\nSELECT 1;\n\nSELECT $x$;\n-- migrate:down\n$x$;\n",
+        "20240101120000_d.sql:5: unterminated dollar quote $x$");
+    FAILS("0001_s.sql", "-- slipway:no-transaction\n-- migrate:up\n\n/* open\n",
+          "0001_s.sql:4: unterminated /* comment");
+}
+
+static void write_size(const char *name, off_t size)
+{
+    int fd = open(path_of(name), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* sparse: the size is refused before anything is read */
+    if (fd < 0 || write(fd, "SELECT 1;", 9) != 9 || ftruncate(fd, size) != 0 || close(fd) != 0)
+        abort();
+}
+
+static void test_size_limit(void)
+{
+    fresh_dir();
+    write_size("0001_big.sql", 50 * 1024 * 1024);
+    load_fails("0001_big.sql: 52428800 bytes, larger than the 16 MiB limit");
+    fresh_dir();
+    write_size("0001_big.sql", SW_MIGRATION_MAX_BYTES + 1);
+    load_fails("0001_big.sql: 16777217 bytes, larger than the 16 MiB limit");
+
+    /* Exactly the limit is fine. */
+    size_t len = SW_MIGRATION_MAX_BYTES;
+    char *big = malloc(len);
+    if (big == NULL)
+        abort();
+    memset(big, '\n', len);
+    memcpy(big, "SELECT 1;", 9);
+    memcpy(big + len - 9, "SELECT 2;", 9);
+    struct sw_migration_set set;
+    if (load_one("0001_big.sql", big, len, &set)) {
+        TAP_OK(set.items[0].content_len == len && set.items[0].sql_len == len &&
+                   memcmp(set.items[0].sql, big, len) == 0,
+               "a 16 MiB migration loads whole");
+        sw_migrations_free(&set);
+    }
+    free(big);
+}
+
+static void test_dir_errors(void)
+{
+    char msg[600];
+    load_fails_in("/nonexistent/slipway",
+                  "migrations dir '/nonexistent/slipway': No such file or directory");
+    fresh_dir();
+    put("0001_a.sql", "SELECT 1;");
+    snprintf(msg, sizeof msg, "migrations dir '%s': Not a directory", path_of("0001_a.sql"));
+    load_fails_in(path_of("0001_a.sql"), msg);
+
+    fresh_dir();
+    put("0001_a.sql", "SELECT 1;");
+    put("0x_foo.sql", "SELECT 1;");
+    load_fails("0x_foo.sql: cannot parse a version from the file name " EXPECTED);
+
+    /* Both names, in name order whatever the directory order. */
+    fresh_dir();
+    put("V42__b.sql", "SELECT 1;");
+    put("0042_a.sql", "SELECT 1;");
+    put("0043_c.sql", "SELECT 1;");
+    load_fails("duplicate version 42: 0042_a.sql and V42__b.sql");
+    fresh_dir();
+    put("42_z.up.sql", "SELECT 1;");
+    put("0042_a.sql", "SELECT 1;");
+    load_fails("duplicate version 42: 0042_a.sql and 42_z.up.sql");
+    fresh_dir();
+    put("1_a.sql", "SELECT 1;");
+    put("01_a.sql", "SELECT 1;");
+    load_fails("duplicate version 1: 01_a.sql and 1_a.sql");
+
+    /* Many good files loaded before the bad one must all be freed (LeakSanitizer). */
+    fresh_dir();
+    for (int i = 1; i <= 40; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%04d_ok.sql", i);
+        put(name, i == 20 ? "SELECT 'x';\n\xff" : "SELECT 1;");
+    }
+    load_fails("0020_ok.sql:2: invalid UTF-8");
+}
+
+static void test_file_kinds(void)
+{
+    struct sw_migration_set set;
+
+    /* Kubernetes ConfigMap volume: files are symlinks into a hidden ..data directory. */
+    fresh_dir();
+    if (mkdir(path_of("..2024_01_01"), 0755) != 0 ||
+        symlink("..2024_01_01", path_of("..data")) != 0)
+        abort();
+    put("..2024_01_01/0001_a.sql", "SELECT 1;");
+    put("..2024_01_01/0002_b.sql", "SELECT 2;");
+    if (symlink("..data/0001_a.sql", path_of("0001_a.sql")) != 0 ||
+        symlink("..data/0002_b.sql", path_of("0002_b.sql")) != 0 ||
+        symlink("..data", path_of("0003_dir_link.sql")) != 0)
+        abort();
+    if (load_ok(&set)) {
+        TAP_OK(set.n == 2 && strcmp(set.items[0].name, "0001_a.sql") == 0 &&
+                   is(set.items[1].sql, set.items[1].sql_len, "SELECT 2;"),
+               "symlinked files load, a symlinked directory is skipped");
+        sw_migrations_free(&set);
+    }
+
+    /* /proc files say st_size 0: the read must go on to the end, not stop at the size. */
+    FILE *f = fopen("/proc/version", "r");
+    char want[4096];
+    size_t want_len = f != NULL ? fread(want, 1, sizeof want - 1, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    want[want_len] = '\0';
+    fresh_dir();
+    if (want_len > 0 && symlink("/proc/version", path_of("0004_proc.sql")) == 0 && load_ok(&set)) {
+        TAP_OK(set.n == 1 && is(set.items[0].content, set.items[0].content_len, want),
+               "a file whose size is unknown is read to its end (%zu bytes)", want_len);
+        sw_migrations_free(&set);
+    } else {
+        TAP_OK(true, "# SKIP no /proc/version");
+    }
+
+    fresh_dir();
+    if (symlink("nowhere.sql", path_of("0005_broken.sql")) != 0)
+        abort();
+    load_fails("0005_broken.sql: No such file or directory");
+
+    /* A FIFO must be refused, not opened for a read that never ends. */
+    fresh_dir();
+    if (mkfifo(path_of("0006_fifo.sql"), 0644) != 0)
+        abort();
+    load_fails("0006_fifo.sql: not a regular file");
+
+    /* root reads anything: as root, check as nobody (effective uid only, restored after). */
+    bool root = geteuid() == 0;
+    fresh_dir();
+    put("0007_secret.sql", "SELECT 1;");
+    if (chmod(path_of("0007_secret.sql"), 0) != 0 || chmod(dir, 0755) != 0)
+        abort();
+    if (root && seteuid(65534) != 0)
+        abort();
+    load_fails("0007_secret.sql: Permission denied");
+    if (root && seteuid(0) != 0)
+        abort();
+    fresh_dir();
+    char msg[600];
+    snprintf(msg, sizeof msg, "migrations dir '%s': Permission denied", dir);
+    if (chmod(dir, 0) != 0)
+        abort();
+    if (root && seteuid(65534) != 0)
+        abort();
+    load_fails(msg);
+    if (root && seteuid(0) != 0)
+        abort();
+    if (chmod(dir, 0755) != 0)
+        abort();
+}
+
+int main(void)
+{
+    test_names();
+    test_load_formats();
+    test_load_empty_dir();
+    test_find_many();
+    test_crlf();
+    test_no_transaction();
+    test_dbmate();
+    test_content_errors();
+    test_dbmate_errors();
+    test_split_errors();
+    test_size_limit();
+    test_dir_errors();
+    test_file_kinds();
+    if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        printf("# could not remove %s: %s\n", dir, strerror(errno));
+    return tap_done();
+}
