@@ -32,6 +32,7 @@ die() { log "error: $*"; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/slipway-bench-$BENCH.XXXXXX")
 pg_dir=$tmp/pg
 pg_started=false
+PG_EXTRA_DIRS=() # servers started by pg_start_durable
 BG_PIDS=()
 PAUSE_PID=
 
@@ -78,6 +79,8 @@ cleanup() {
     [[ -z $PAUSE_PID ]] || kill "$PAUSE_PID" 2>/dev/null || true
     stop_all
     if $pg_started; then "$root/tests/lib/pg.sh" stop "$pg_dir" || true; fi
+    local d
+    for d in "${PG_EXTRA_DIRS[@]}"; do "$root/tests/lib/pg.sh" stop "$d" || true; done
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -124,6 +127,15 @@ pg_start() { # uses pg_port
     pg_started=true
     eval "$pg_env"
 }
+# A second private PostgreSQL on PORT with fsync, synchronous_commit and full_page_writes on,
+# as users run it; its directory is DIR. The caller switches to it with pg_use.
+pg_start_durable() { # DIR PORT
+    log "starting a durable PostgreSQL (fsync on) on port $2"
+    SLIPWAY_PG_DURABLE=1 "$root/tests/lib/pg.sh" start "$1" "$2" >/dev/null ||
+        { tail -n 5 "$1/server.log" >&2 2>/dev/null; die "cannot start PostgreSQL on port $2"; }
+    PG_EXTRA_DIRS+=("$1")
+}
+pg_use() { pg_port=$2 PGHOST=$1 PGPORT=$2; } # DIR PORT: url and admin now talk to that server
 url() { printf 'postgresql://postgres@127.0.0.1:%s/%s?sslmode=disable' "$pg_port" "$1"; } # DB -> URL over TCP
 admin() { # psql over the Unix socket, quiet (no NOTICE for "drop database if exists")
     PGOPTIONS='-c client_min_messages=warning' psql -X -q -At -v ON_ERROR_STOP=1 -d postgres "$@"

@@ -8,8 +8,15 @@
 #   b. DDL: DDL_N migrations, each `CREATE TABLE t_i (...); CREATE INDEX ...;`, applied to a
 #      fresh database; median of RUNS_B. The floor is psql running each file on its own,
 #      `psql -1 -f FILE`, one process (and one connection) per file as a shell loop would.
-#      Goal: slipway <= 1.10x that. Also shown, as a lower bound no migration tool can reach:
-#      one `psql -1 -f` over all files concatenated (one transaction, no history).
+#      Also shown: one `psql -1 -f` over all files concatenated (one transaction, no
+#      history), the lower bound. Goal (issue 17): slipway <= 1.03x that bound.
+#   d. the floor: CREATE_N migrations of one `CREATE TABLE` each, on this server (fsync off)
+#      and on a second one with fsync, synchronous_commit and full_page_writes on (as users
+#      run PostgreSQL), rounds interleaved across both servers. The floor is the same
+#      statements sent by one psql session, one transaction each (`BEGIN; CREATE TABLE …;
+#      COMMIT;` x CREATE_N): what the server itself costs. Goals (issue 17): with fsync on,
+#      slipway <= 1.05x the floor (median of the per-round ratios); with fsync off (the
+#      tool's own overhead shows) slipway <= 0.30x dbmate in every round.
 #   c. no-op: the DDL_N files on disk, all applied (the databases left by b): one
 #      `slipway --upgrade` with nothing to do against one `psql -c 'select 1'` (connect, one
 #      query, exit); dbmate's and node-pg-migrate's no-op too. hyperfine without a shell,
@@ -40,7 +47,10 @@
 #   BENCH_PG_PORT    port of the private PostgreSQL [25462]: below the ephemeral port
 #                    range (32768-60999), so no client socket of another job can hold it
 #   BENCH_NPM        1: include node-pg-migrate, 0: leave it out [1]
-#   RUNS_A [5]  RUNS_B [3]  TRIVIAL_N [400]  DDL_N [1000]  NOOP_RUNS [10]  NOOP_ROUNDS [3]
+#   RUNS_A [5]  RUNS_B [5]  RUNS_D [5]  TRIVIAL_N [400]  DDL_N [1000]  CREATE_N [400]
+#   NOOP_RUNS [10]  NOOP_ROUNDS [3]
+# Every ratio is also given per round (the runs of one round ran side by side): min, median
+# and max of those ratios, so one lucky or unlucky run cannot decide a goal.
 # ~6-8 minutes on 2 CPUs with the defaults, most of it psql's one process per file.
 #
 # Machine load: each section reports the load average (1/5/15 min) before -> after, and the
@@ -55,13 +65,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" # strict mode, log/die, $tmp +
 report_md=$results_dir/upgrade.md
 
 RUNS_A=${RUNS_A:-5}
-RUNS_B=${RUNS_B:-3}
+RUNS_B=${RUNS_B:-5}
+RUNS_D=${RUNS_D:-5}
+CREATE_N=${CREATE_N:-400}
 TRIVIAL_N=${TRIVIAL_N:-400}
 DDL_N=${DDL_N:-1000}
 NOOP_RUNS=${NOOP_RUNS:-10}
 NOOP_ROUNDS=${NOOP_ROUNDS:-3}
 BENCH_NPM=${BENCH_NPM:-1}
 pg_port=${BENCH_PG_PORT:-25462}
+durable_port=$((pg_port + 10))
 tools_dir=${BENCH_TOOLS_DIR:-$root/bench/node_modules/.tools}
 DBMATE_VERSION=2.36.0
 NPM_PG_MIGRATE_VERSION=9.0.0
@@ -118,9 +131,12 @@ gen_set() { # NAME COUNT KIND(trivial|ddl)
     local n=$2 kind=$3 i sql d=$tmp/sets/$1
     mkdir -p "$d/slipway" "$d/dbmate" "$d/node-pg-migrate"
     : >"$d/concat.sql"
+    : >"$d/session.sql"
     for ((i = 1; i <= n; i++)); do
         if [[ $kind == trivial ]]; then
             sql='SELECT 1;'
+        elif [[ $kind == create ]]; then
+            printf -v sql 'CREATE TABLE t_%04d (id int);' "$i"
         else
             printf -v sql 'CREATE TABLE t_%04d (id bigint PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());\nCREATE INDEX t_%04d_name ON t_%04d (name);' "$i" "$i" "$i"
         fi
@@ -130,11 +146,13 @@ gen_set() { # NAME COUNT KIND(trivial|ddl)
         printf -- '-- Up Migration\n%s\n-- Down Migration\n' "$sql" \
             >"$(printf '%s/node-pg-migrate/%d_m%04d.sql' "$d" $((1704067200000 + i)) "$i")"
         printf '%s\n' "$sql" >>"$d/concat.sql"
+        printf 'BEGIN;\n%s\nCOMMIT;\n' "$sql" >>"$d/session.sql"
     done
 }
 log "generating $TRIVIAL_N trivial and $DDL_N DDL migrations"
 gen_set trivial "$TRIVIAL_N" trivial
 gen_set ddl "$DDL_N" ddl
+gen_set create "$CREATE_N" create
 
 # ---------------------------------------------------------------------------------------------
 # Running one tool on one database. Output goes to a file, shown if the tool fails.
@@ -158,6 +176,7 @@ run_tool() { # TOOL DB SET: apply SET to DB
             psql -X -q -v ON_ERROR_STOP=1 -1 -d "$(url "$db")" -f "$f" || return 1
         done ;;
     psql-concat) psql -X -q -v ON_ERROR_STOP=1 -1 -d "$(url "$db")" -f "$d/concat.sql" ;;
+    psql-session) psql -X -q -v ON_ERROR_STOP=1 -d "$(url "$db")" -f "$d/session.sql" ;;
     *) die "unknown tool $tool" ;;
     esac
 }
@@ -172,7 +191,7 @@ verify() { # TOOL DB SET COUNT
     *) got=$n ;; # psql keeps no history
     esac
     [[ $got == "$n" ]] || die "$tool on $db: $got history rows, expected $n"
-    if [[ $set == ddl ]]; then
+    if [[ $set == ddl || $set == create ]]; then
         got=$(admin -d "$db" -c "select count(*) from pg_class where relkind = 'r' and relname like 't\\_%'")
         [[ $got == "$n" ]] || die "$tool on $db: $got tables, expected $n"
     fi
@@ -191,13 +210,21 @@ timed_run() { # TOOL SET COUNT ROUND -> leaves database DB_NAME
     fi
     t1=${EPOCHREALTIME/./}
     verify "$tool" "$DB_NAME" "$set" "$n"
-    awk -v d=$((t1 - t0)) 'BEGIN { printf "%.1f\n", d / 1000 }' >>"$tmp/samples/$set.$tool"
+    awk -v d=$((t1 - t0)) 'BEGIN { printf "%.1f\n", d / 1000 }' >>"$tmp/samples/${SAMPLE_SET:-$set}.$tool"
 }
 
 # ---------------------------------------------------------------------------------------------
 # Samples of one measure (median, minmax: lib.sh).
 med_of() { median <"$tmp/samples/$1"; }
 range_of() { minmax <"$tmp/samples/$1"; }
+# Line r of every sample file is round r, whose runs went side by side: the ratio of A to B
+# in each round -> "min / median / max".
+round_ratios() { # SAMPLES_A SAMPLES_B
+    paste "$tmp/samples/$1" "$tmp/samples/$2" | awk '$2 > 0 { printf "%.3f\n", $1 / $2 }' >"$tmp/ratios"
+    printf '%s / %s / %s' "$(sort -g "$tmp/ratios" | head -n 1)" "$(median <"$tmp/ratios")" "$(sort -g "$tmp/ratios" | tail -n 1)"
+}
+ratio_max() { paste "$tmp/samples/$1" "$tmp/samples/$2" | awk '$2 > 0 { r = $1 / $2; if (r > m) m = r } END { printf "%.3f", m }'; }
+ratio_med() { paste "$tmp/samples/$1" "$tmp/samples/$2" | awk '$2 > 0 { printf "%.3f\n", $1 / $2 }' | median; }
 
 # Runs every tool `runs` times on SET, rotating the order each round. The last round's
 # databases stay (section c uses the DDL ones); earlier rounds' are dropped.
@@ -230,6 +257,26 @@ log "b. $DDL_N DDL migrations, $RUNS_B runs per tool; load $(loadavg)"
 load_begin
 bench_set ddl "$DDL_N" "$RUNS_B" "${TOOLS[@]}" psql-per-file psql-concat
 LOAD[b]=$(load_end)
+
+# d. the floor, on both servers, rounds interleaved across them.
+pg_start_durable "$tmp/pg-durable" "$durable_port"
+fast_dir=$PGHOST fast_port=$pg_port
+D_TOOLS=(slipway dbmate psql-session)
+log "d. $CREATE_N CREATE TABLE migrations, fsync off and on, $RUNS_D rounds; load $(loadavg)"
+load_begin
+for ((r = 1; r <= RUNS_D; r++)); do
+    for server in fast durable; do
+        if [[ $server == fast ]]; then pg_use "$fast_dir" "$fast_port"; else pg_use "$tmp/pg-durable" "$durable_port"; fi
+        for ((k = 0; k < ${#D_TOOLS[@]}; k++)); do
+            tool=${D_TOOLS[(k + r - 1) % ${#D_TOOLS[@]}]}
+            log "  create/$server round $r/$RUNS_D: $tool"
+            SAMPLE_SET=create-$server timed_run "$tool" create "$CREATE_N" "$r"
+            admin -c "drop database $DB_NAME"
+        done
+    done
+done
+pg_use "$fast_dir" "$fast_port"
+LOAD[d]=$(load_end)
 
 # c. no-op upgrade on the DDL databases of b's last round, all DDL_N applied.
 log "c. no-op with $DDL_N applied, hyperfine $NOOP_RUNS runs x $NOOP_ROUNDS rounds; load $(loadavg)"
@@ -276,6 +323,7 @@ label() {
     psql-per-file) echo 'psql `-1 -f FILE` per file (floor)' ;;
     psql-concat) echo 'psql `-1 -f` all files concatenated (one transaction, no history; not a migration tool)' ;;
     psql) echo "psql \`-c 'select 1'\` (floor)" ;;
+    psql-session) echo 'psql, one session, `BEGIN; …; COMMIT;` per migration (floor)' ;;
     esac
 }
 
@@ -299,6 +347,7 @@ report() {
             "$(awk -v m="$med" -v n="$n" 'BEGIN { printf "%.2f", m / n }')" "$(ratio "$med" "$base")"
     done
     goal_line 'slipway <= 0.5x dbmate' trivial.slipway trivial.dbmate 0.5
+    printf 'Per round, slipway / dbmate: %s (min / median / max).\n\n' "$(round_ratios trivial.slipway trivial.dbmate)"
 
     n=$DDL_N
     base=$(med_of ddl.psql-per-file)
@@ -310,7 +359,28 @@ report() {
         printf '| %s | %.0f | %s | %s | %sx |\n' "$(label "$tool")" "$med" "$(range_of "ddl.$tool")" \
             "$(awk -v m="$med" -v n="$n" 'BEGIN { printf "%.2f", m / n }')" "$(ratio "$med" "$base")"
     done
-    goal_line 'slipway within 10% of psql per file (<= 1.10x)' ddl.slipway ddl.psql-per-file 1.10
+    goal_line 'slipway within 3% of one `psql -1` over all files (<= 1.03x)' ddl.slipway ddl.psql-concat 1.03
+    printf 'Per round, slipway / psql concatenated: %s; slipway / psql per file: %s (min / median / max).\n\n' \
+        "$(round_ratios ddl.slipway ddl.psql-concat)" "$(round_ratios ddl.slipway ddl.psql-per-file)"
+
+    printf '## d. The floor: %s `CREATE TABLE` migrations, fsync off and on\n\n' "$CREATE_N"
+    printf '%s rounds, each running every tool on both servers side by side; load average %s.\n' "$RUNS_D" "${LOAD[d]}"
+    printf 'Floor: the same statements sent by one psql session, one transaction each.\n\n'
+    printf '| Server | Tool | median ms | min..max | per migration ms | per round vs floor (min / median / max) | per round vs dbmate |\n|---|---|---:|---|---:|---|---|\n'
+    for server in durable fast; do
+        for tool in "${D_TOOLS[@]}"; do
+            med=$(med_of "create-$server.$tool")
+            printf '| fsync %s | %s | %.0f | %s | %s | %s | %s |\n' "$([[ $server == durable ]] && echo on || echo off)" \
+                "$(label "$tool")" "$med" "$(range_of "create-$server.$tool")" \
+                "$(awk -v m="$med" -v n="$CREATE_N" 'BEGIN { printf "%.2f", m / n }')" \
+                "$(round_ratios "create-$server.$tool" "create-$server.psql-session")" \
+                "$(round_ratios "create-$server.$tool" "create-$server.dbmate")"
+        done
+    done
+    printf '\nGoal: fsync on, slipway <= 1.05x the floor (median of the per-round ratios): %s (%sx).\n' \
+        "$(pass "$(ratio_med create-durable.slipway create-durable.psql-session)" 1.05)" "$(ratio_med create-durable.slipway create-durable.psql-session)"
+    printf 'Goal: fsync off, slipway <= 0.30x dbmate in every round: %s (worst round %sx).\n\n' \
+        "$(pass "$(ratio_max create-fast.slipway create-fast.dbmate)" 0.30)" "$(ratio_max create-fast.slipway create-fast.dbmate)"
 
     base=$(med_of noop.psql)
     printf '## c. No-op upgrade, %s files on disk, all applied\n\n' "$DDL_N"

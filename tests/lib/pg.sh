@@ -3,6 +3,8 @@
 # user, no system service. Usage:
 #   eval "$(tests/lib/pg.sh start DIR [PORT])"   # prints PGHOST/PGPORT/PGUSER exports
 #   tests/lib/pg.sh stop DIR
+# The server runs with fsync off (tests need no durability); SLIPWAY_PG_DURABLE=1 starts it
+# with fsync, synchronous_commit and full_page_writes on, as users run PostgreSQL (benchmarks).
 set -euo pipefail
 cmd=${1:?start|stop|restart} dir=${2:?DIR} port=${3:-25432}
 bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
@@ -23,6 +25,9 @@ synchronous_commit = off
 full_page_writes = off
 max_connections = 200
 CONF
+    if [ "${SLIPWAY_PG_DURABLE:-}" = 1 ]; then # later lines of postgresql.conf win
+        printf 'fsync = on\nsynchronous_commit = on\nfull_page_writes = on\n' >>"$dir/data/postgresql.conf"
+    fi
     cat >"$dir/data/pg_hba.conf" <<HBA
 local all all trust
 host all postgres 127.0.0.1/32 trust
