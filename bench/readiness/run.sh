@@ -39,7 +39,9 @@
 #   BENCH_PG_PORT   port of the private PostgreSQL [25463]: below the ephemeral port
 #                   range (32768-60999), so no client socket of another job can hold it
 #   SUPERVISORS [10]  ROUNDS [5]  MIGRATIONS [3]  HEALTH_RUNS [100]  HEALTH_ROUNDS [3]
-#   COUNT_CALLS [100]
+#   COUNT_CALLS [100]  CURVE ["1 10 100"]  CURVE_ROUNDS [3]
+# The curve: the same as a. with each number of supervisors in CURVE, CURVE_ROUNDS rounds
+# each. Goal (issue 17): slowest <= 100 ms at 100 supervisors.
 # ~1-2 minutes on 2 busy CPUs with the defaults.
 
 # shellcheck disable=SC2016 # backquotes in printf formats are Markdown, not expansions
@@ -54,6 +56,8 @@ MIGRATIONS=${MIGRATIONS:-3}
 HEALTH_RUNS=${HEALTH_RUNS:-100}
 HEALTH_ROUNDS=${HEALTH_ROUNDS:-3}
 COUNT_CALLS=${COUNT_CALLS:-100}
+read -r -a CURVE <<<"${CURVE:-1 10 100}"
+CURVE_ROUNDS=${CURVE_ROUNDS:-3}
 pg_port=${BENCH_PG_PORT:-25463}
 
 # Progress on the caller's stderr, also from a trap that runs while stderr is redirected.
@@ -121,12 +125,12 @@ all_started() { # TAG ROUND N -> true once every server wrote its start time
     for ((i = 1; i <= $3; i++)); do [[ -s $tmp/run/$1.started.$2.$i ]] || return 1; done
 }
 iso_to_ns() { date -d "$1" +%s%N; } # 2026-01-01T00:00:00.123Z -> ns since the epoch
-gate_rounds() { # TAG N
-    local tag=$1 n=$2 r i db t t_start t_exit t_commit t_applied t_ready pid
+gate_rounds() { # TAG N [ROUNDS]
+    local tag=$1 n=$2 rounds=${3:-$ROUNDS} r i db t t_start t_exit t_commit t_applied t_ready pid
     local -n rows=ROWS_$tag
     rows=()
     for f in commit exit gate spawn; do : >"$tmp/$tag.$f"; done
-    for ((r = 1; r <= ROUNDS; r++)); do
+    for ((r = 1; r <= rounds; r++)); do
         db=ready_${tag}_$r
         admin -c "drop database if exists $db" -c "create database $db"
         for ((i = 1; i <= n; i++)); do
@@ -176,6 +180,11 @@ load_begin
 ROWS_many=() ROWS_one=()
 gate_rounds many "$SUPERVISORS"
 gate_rounds one 1
+for n in "${CURVE[@]}"; do
+    declare -ga "ROWS_c$n"
+    log "a. curve: $n gated supervisors x $CURVE_ROUNDS rounds"
+    gate_rounds "c$n" "$n" "$CURVE_ROUNDS"
+done
 # What starting the server costs by itself: sh, then date (what "spawn" includes).
 hyperfine -N --style none --warmup 5 --runs 50 --export-json "$tmp/shdate.json" \
     "sh -c 'date +%s%N >/dev/null'" >"$tmp/hyperfine.log" 2>&1 || { cat "$tmp/hyperfine.log" >&2; die "hyperfine failed"; }
@@ -275,6 +284,16 @@ report() {
     if le "$max_c" 100; then f='**met**'; else f='**missed**'; fi
     printf '\nGoal: slowest of %s <= 100 ms after the COMMIT: %s (slowest of all rounds %.2f ms; met in %d of %d rounds).\n\n' \
         "$SUPERVISORS" "$f" "$max_c" "$rounds_met" "$ROUNDS"
+
+    printf '### The curve: %s rounds per number of supervisors\n\n' "$CURVE_ROUNDS"
+    printf '| supervisors | starts | COMMIT -> start median ms | slowest ms | gate opens, slowest ms |\n|---:|---:|---:|---:|---:|\n'
+    for n in "${CURVE[@]}"; do
+        printf '| %d | %d | %.2f | %.2f | %.2f |\n' "$n" "$(wc -l <"$tmp/c$n.commit")" \
+            "$(median <"$tmp/c$n.commit")" "$(maxof <"$tmp/c$n.commit")" "$(maxof <"$tmp/c$n.gate")"
+    done
+    n=${CURVE[-1]}
+    if le "$(maxof <"$tmp/c$n.commit")" 100; then f='**met**'; else f='**missed**'; fi
+    printf '\nGoal: slowest of %s <= 100 ms after the COMMIT: %s.\n\n' "$n" "$f"
 
     base=$(median <"$tmp/health.psql")
     printf '## b. Cost of one `slipway health`\n\n'
