@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum key_type { K_STR, K_BOOL, K_DUR, K_SIG, K_U64, K_CODEMAP, K_NAMES };
+enum key_type { K_STR, K_BOOL, K_DUR, K_SIG, K_U64, K_VERSION, K_CODEMAP, K_NAMES };
 
 struct key_def {
     const char *name;
@@ -51,7 +51,7 @@ static const struct key_def database_keys[] = {
     {"url", K_STR, CFG(database.url), ""},
     {"connect_timeout", K_DUR, CFG(database.connect_timeout_ms), "5s"},
     {"wait", K_DUR, CFG(database.wait_ms), "60s"},
-    {"requires", K_U64, CFG(database.requires), ""},
+    {"requires", K_VERSION, CFG(database.requires), ""},
     {"max_ahead", K_U64, CFG(database.max_ahead), ""},
 };
 
@@ -478,6 +478,15 @@ static int parse_u64(const char *s, struct sw_opt_u64 *out)
     return errno == 0 && *end == '\0' ? 0 : -1;
 }
 
+/* "42" or Flyway's "1.12.22". */
+static int parse_version(const char *s, struct sw_opt_version *out)
+{
+    const char *why;
+
+    out->set = *s != '\0';
+    return out->set ? sw_version_parse(s, strlen(s), ".", &out->value, &why) : 0;
+}
+
 /* "143:0 130:0" or "143:0,130:0": child exit code -> slipway exit code, both 0..255. */
 static int parse_code_map(const char *s, struct sw_code_maps *out)
 {
@@ -528,6 +537,8 @@ static const char *type_hint(enum key_type type)
         return "expected a signal name such as TERM or QUIT";
     case K_U64:
         return "expected a non-negative integer";
+    case K_VERSION:
+        return "expected a version such as 42 or 1.12.22";
     case K_CODEMAP:
         return "expected FROM:TO pairs of exit codes 0-255, e.g. 143:0";
     default:
@@ -550,6 +561,8 @@ static int convert(const struct key_def *key, const char *value, void *base)
         return sw_signal_parse(value, field);
     case K_U64:
         return parse_u64(value, field);
+    case K_VERSION:
+        return parse_version(value, field);
     case K_CODEMAP:
         return parse_code_map(value, field);
     case K_NAMES:

@@ -4,6 +4,7 @@
 #define SLIPWAY_CONFIG_CONFIG_H
 
 #include "base/err.h"
+#include "base/version.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,6 +15,11 @@
 struct sw_opt_u64 {
     bool set;
     uint64_t value;
+};
+
+struct sw_opt_version {
+    bool set;
+    struct sw_version value;
 };
 
 struct sw_code_map {
@@ -55,7 +61,7 @@ struct sw_database {
     char *url; /* NULL: libpq defaults (PGHOST, PGUSER...) */
     int64_t connect_timeout_ms;
     int64_t wait_ms;
-    struct sw_opt_u64 requires;
+    struct sw_opt_version requires;
     struct sw_opt_u64 max_ahead;
 };
 

@@ -13,7 +13,7 @@ static void feed(const struct sw_health *h, void *arg)
  * required task the server was not told to wait for). */
 static bool covers(const struct sw_requirements *gate, const struct sw_requirements *health)
 {
-    if (health->database && (!gate->database || gate->schema < health->schema))
+    if (health->database && (!gate->database || sw_version_cmp(&gate->schema, &health->schema) < 0))
         return false;
     for (size_t i = 0; i < health->n_tasks; i++) {
         size_t j = 0;

@@ -4,6 +4,7 @@
 #include "base/loop.h"
 #include "migdir/migration.h"
 #include "pg/dynlib.h"
+#include "pg/history.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,32 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The highest version among the file names of dir; a missing dir ships nothing. */
-static int highest_shipped(const char *dir, uint64_t *highest, sw_err *err)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int rc = 0;
-
-    *highest = 0;
-    if (!d) {
-        if (errno == ENOENT)
-            return 0;
-        sw_err_set(err, "migrations dir '%s': %s", dir, strerror(errno));
-        return -1;
-    }
-    while (rc == 0 && (e = readdir(d))) {
-        uint64_t v;
-        enum sw_name_result r = sw_migration_parse_name(e->d_name, &v, err);
-        if (r == SW_NAME_INVALID)
-            rc = -1;
-        else if (r == SW_NAME_MIGRATION && v > *highest)
-            *highest = v;
-    }
-    closedir(d);
-    return rc;
-}
 
 static bool named(char *const *only, const char *name)
 {
@@ -49,11 +24,13 @@ static bool named(char *const *only, const char *name)
 
 /* The dependencies named in only (all that health checks when NULL), at schema. */
 static int select_dependencies(struct sw_requirements *req, const struct sw_config *cfg,
-                               uint64_t schema, char *const *only, sw_err *err)
+                               const struct sw_version *schema, bool has_schema, char *const *only,
+                               sw_err *err)
 {
     memset(req, 0, sizeof *req);
-    req->schema = schema;
-    req->database = only ? named(only, "database") : schema > 0;
+    req->schema = *schema;
+    req->has_schema = has_schema;
+    req->database = only ? named(only, "database") : has_schema;
     req->tasks = calloc(cfg->n_tasks + 1, sizeof *req->tasks);
     if (!req->tasks) {
         sw_err_set(err, "out of memory");
@@ -69,18 +46,19 @@ static int select_dependencies(struct sw_requirements *req, const struct sw_conf
 
 int sw_requirements_load(struct sw_requirements *req, const struct sw_config *cfg, sw_err *err)
 {
-    uint64_t schema = cfg->database.requires.value;
+    struct sw_version schema = cfg->database.requires.value;
+    bool has = cfg->database.requires.set;
 
     memset(req, 0, sizeof *req);
-    if (!cfg->database.requires.set && highest_shipped(cfg->migrations.dir, &schema, err) < 0)
+    if (!has && sw_migrations_highest(cfg->migrations.dir, &schema, &has, err) < 0)
         return -1;
-    return select_dependencies(req, cfg, schema, NULL, err);
+    return select_dependencies(req, cfg, &schema, has, NULL, err);
 }
 
 int sw_requirements_narrow(struct sw_requirements *req, const struct sw_requirements *all,
                            const struct sw_config *cfg, char *const *only, sw_err *err)
 {
-    return select_dependencies(req, cfg, all->schema, only, err);
+    return select_dependencies(req, cfg, &all->schema, all->has_schema, only, err);
 }
 
 void sw_requirements_free(struct sw_requirements *req)
@@ -96,56 +74,102 @@ bool sw_requirements_any(const struct sw_requirements *req)
 
 /* ---- the query ---------------------------------------------------------------------------- */
 
+/* The rows of the health query: "" the schema version, " ahead" how many applied
+ * migrations are newer than the requirement (with max_ahead), then one per task. A task
+ * name never starts with a space. */
+#define SCHEMA_ROW ""
+#define AHEAD_ROW " ahead"
+
+/* Newer than the requirement, whatever type the version column has: numeric[] or the
+ * bigint of a table an older slipway wrote and no upgrade converted yet (a newer image's
+ * probe runs before its upgrade). */
+#define AS_ARRAY "string_to_array(trim(both '{}' from version::text), ',')::numeric[]"
+
 /* The table names were validated as plain identifiers ([A-Za-z0-9_], optionally
  * schema-qualified) when the config was loaded, so quoting each part is enough. The tasks
  * table lives in the same schema as the history table. */
-static char *health_sql(const char *table)
+static char *health_sql(const struct sw_config *cfg, const struct sw_requirements *req)
 {
-    const char *dot = strchr(table, '.');
+    const char *table = cfg->migrations.table, *dot = strchr(table, '.');
+    int schema_len = dot ? (int)(dot - table) : 0;
+    const char *name = dot ? dot + 1 : table;
+    char v[SW_VERSION_TEXT_MAX], ahead[1024] = "", q[512];
     char *sql = NULL;
-    int n;
 
     if (dot)
-        n = asprintf(&sql,
-                     "SELECT '', coalesce(max(version), 0) FROM \"%.*s\".\"%s\" WHERE success "
-                     "UNION ALL SELECT name, version FROM \"%.*s\".slipway_tasks",
-                     (int)(dot - table), table, dot + 1, (int)(dot - table), table);
+        snprintf(q, sizeof q, "\"%.*s\".\"%s\"", schema_len, table, name);
     else
-        n = asprintf(&sql,
-                     "SELECT '', coalesce(max(version), 0) FROM \"%s\" WHERE success "
-                     "UNION ALL SELECT name, version FROM slipway_tasks",
-                     table);
-    return n < 0 ? NULL : sql;
+        snprintf(q, sizeof q, "\"%s\"", name);
+    if (cfg->database.max_ahead.set)
+        snprintf(ahead, sizeof ahead,
+                 " UNION ALL SELECT '" AHEAD_ROW "', count(*)::text FROM %s WHERE success "
+                 "AND " AS_ARRAY " > '{%s}'",
+                 q, sw_version_format(&req->schema, ',', v));
+    if (asprintf(&sql,
+                 "SELECT '" SCHEMA_ROW "', max(version)::text FROM %s WHERE success%s "
+                 "UNION ALL SELECT name, version::text FROM %s%.*s%sslipway_tasks",
+                 q, ahead, dot ? "\"" : "", schema_len, table, dot ? "\"." : "") < 0)
+        return NULL;
+    return sql;
+}
+
+/* The value of row name, or NULL when absent or NULL. */
+static const char *row_value(const PGresult *r, const char *name)
+{
+    for (int i = 0; r && i < sw_pq->PQntuples(r); i++)
+        if (strcmp(sw_pq->PQgetvalue(r, i, 0), name) == 0)
+            return sw_pq->PQgetisnull(r, i, 1) ? NULL : sw_pq->PQgetvalue(r, i, 1);
+    return NULL;
 }
 
 static uint64_t recorded(const PGresult *r, const char *name)
 {
-    for (int i = 0; r && i < sw_pq->PQntuples(r); i++)
-        if (strcmp(sw_pq->PQgetvalue(r, i, 0), name) == 0)
-            return strtoull(sw_pq->PQgetvalue(r, i, 1), NULL, 10);
-    return 0;
+    const char *v = row_value(r, name);
+    return v ? strtoull(v, NULL, 10) : 0;
+}
+
+/* The schema version: false when no migration was applied (or no history table). */
+static bool schema_version(const PGresult *r, struct sw_version *have)
+{
+    const char *v = row_value(r, SCHEMA_ROW);
+    sw_err ignored;
+    return v && sw_history_parse_version(v, have, &ignored) == 0;
+}
+
+static bool judge_schema(const PGresult *r, const struct sw_config *cfg,
+                         const struct sw_requirements *req, struct sw_health *h)
+{
+    const struct sw_opt_u64 *ahead = &cfg->database.max_ahead;
+    char need[SW_VERSION_TEXT_MAX], got[SW_VERSION_TEXT_MAX] = "none";
+    struct sw_version have;
+    bool has = schema_version(r, &have);
+
+    sw_version_format(&req->schema, '.', need);
+    if (has)
+        sw_version_format(&have, '.', got);
+    if (req->database && (!has || sw_version_cmp(&have, &req->schema) < 0)) {
+        snprintf(h->line, sizeof h->line,
+                 "database: schema version %s is behind, this image needs %s", got, need);
+        return false;
+    }
+    if (req->database && ahead->set && recorded(r, AHEAD_ROW) > ahead->value) {
+        snprintf(h->line, sizeof h->line,
+                 "database: schema version %s is more than %" PRIu64
+                 " migrations ahead of %s (max_ahead)",
+                 got, ahead->value, need);
+        return false;
+    }
+    snprintf(h->line, sizeof h->line, "healthy: schema version %s (this image needs %s)", got,
+             req->has_schema ? need : "none");
+    return true;
 }
 
 static void judge(const PGresult *r, const struct sw_config *cfg, const struct sw_requirements *req,
                   struct sw_health *h)
 {
-    uint64_t have = recorded(r, "");
-    const struct sw_opt_u64 *ahead = &cfg->database.max_ahead;
-
     h->healthy = false;
-    if (req->database && have < req->schema) {
-        snprintf(h->line, sizeof h->line,
-                 "database: schema version %" PRIu64 " is behind, this image needs %" PRIu64, have,
-                 req->schema);
+    if (!judge_schema(r, cfg, req, h))
         return;
-    }
-    if (req->database && ahead->set && have - req->schema > ahead->value) {
-        snprintf(h->line, sizeof h->line,
-                 "database: schema version %" PRIu64 " is more than %" PRIu64 " ahead of %" PRIu64
-                 " (max_ahead)",
-                 have, ahead->value, req->schema);
-        return;
-    }
     for (size_t i = 0; i < req->n_tasks; i++) {
         const struct sw_task *t = req->tasks[i];
         uint64_t v = recorded(r, t->name);
@@ -157,9 +181,6 @@ static void judge(const PGresult *r, const struct sw_config *cfg, const struct s
         }
     }
     h->healthy = true;
-    snprintf(h->line, sizeof h->line,
-             "healthy: schema version %" PRIu64 " (this image needs %" PRIu64 ")", have,
-             req->schema);
 }
 
 /* A database the upgrade never touched has no history table: that is version 0, not an
@@ -174,7 +195,7 @@ static bool undefined_table(struct sw_db *db)
 int sw_health_query(struct sw_db *db, const struct sw_config *cfg,
                     const struct sw_requirements *req, struct sw_health *h, sw_err *err)
 {
-    char *sql = health_sql(cfg->migrations.table);
+    char *sql = health_sql(cfg, req);
     PGresult *r;
 
     if (!sql) {

@@ -15,7 +15,8 @@
 
 struct sw_requirements {
     bool database;                /* the database is a dependency */
-    uint64_t schema;              /* [database] requires, else the highest migration shipped */
+    bool has_schema;              /* [database] requires is set, or a migration is shipped */
+    struct sw_version schema;     /* [database] requires, else the highest migration shipped */
     const struct sw_task **tasks; /* tasks whose version is required */
     size_t n_tasks;
 };

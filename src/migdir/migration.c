@@ -1,9 +1,10 @@
 /* Migration files: name formats (slipway, Flyway, golang-migrate, dbmate), strict content
  * checks, and the sorted set that `check`, `status` and `--upgrade` share. */
 #include "migdir/migration.h"
+#include "base/log.h"
+#include "migdir/scan.h"
 #include "migdir/sqlsplit.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -14,7 +15,8 @@
 #include <unistd.h>
 
 #define EXPECTED_NAMES "expected 0042_name.sql, V42__name.sql, 42_name.up.sql"
-#define NO_TX_MARKER "-- slipway:no-transaction"
+#define NO_TX_MARKER "slipway:no-transaction"
+#define MORPH_NO_TX_MARKER "morph:nontransactional"
 
 /* ---- names ---- */
 
@@ -120,41 +122,103 @@ static int check_name_text(const char *name, size_t len, sw_err *err)
     return -1;
 }
 
-/* [prefix] DIGITS SEP DESCRIPTION, the prefix already skipped: p..end is the rest of the
- * stem. The description must not be empty. */
-static enum sw_name_result parse_version(const char *name, const char *p, const char *end,
-                                         const char *sep, uint64_t *version, sw_err *err)
+/* What follows the digits of a version in a name that is not Flyway's: golang-migrate wants
+ * "_" (the description may be empty), dbmate takes anything, slipway's own is "_DESC". */
+static enum sw_name_result parse_plain(const char *name, const char *end, bool golang,
+                                       struct sw_name *out, sw_err *err)
 {
-    const char *digits = p;
-    size_t sep_len = strlen(sep);
-    uint64_t v = 0;
-    bool overflow = false;
+    const char *p = name, *why;
 
-    for (; p < end && *p >= '0' && *p <= '9'; p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            overflow = true;
-        else
-            v = v * 10 + d;
-    }
-    if (p == digits || (size_t)(end - p) <= sep_len || memcmp(p, sep, sep_len) != 0) {
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    if (p == name || (golang && (p == end || *p != '_'))) {
         sw_err_set(err, "%s: cannot parse a version from the file name (" EXPECTED_NAMES ")", name);
         return SW_NAME_INVALID;
     }
-    if (overflow) {
-        sw_err_set(err, "%s: version %.*s is too large (the maximum is %" PRIu64 ")", name,
-                   (int)(p - digits), digits, UINT64_MAX);
+    if (sw_version_parse(name, (size_t)(p - name), "", &out->version, &why) < 0) {
+        sw_err_set(err, "%s: version %.*s: %s", name, (int)(p - name), name, why);
         return SW_NAME_INVALID;
     }
-    if (v == 0) {
-        sw_err_set(err, "%s: version 0 is not allowed (versions start at 1)", name);
-        return SW_NAME_INVALID;
-    }
-    *version = v;
+    out->format = golang                                ? SW_FORMAT_GOLANG_MIGRATE
+                  : p < end && *p == '_' && end - p > 1 ? SW_FORMAT_SLIPWAY
+                                                        : SW_FORMAT_DBMATE;
     return SW_NAME_MIGRATION;
 }
 
-enum sw_name_result sw_migration_parse_name(const char *name, uint64_t *version, sw_err *err)
+/* Flyway: V, the version (parts separated by '.' or '_'), "__", the description. */
+static enum sw_name_result parse_flyway(const char *name, const char *end, struct sw_name *out,
+                                        sw_err *err)
+{
+    const char *v = name + 1, *sep = v, *why;
+
+    while (sep + 1 < end && !(sep[0] == '_' && sep[1] == '_'))
+        sep++;
+    if (sep + 1 >= end) {
+        sw_err_set(err, "%s: no '__' after the version (" EXPECTED_NAMES ")", name);
+        return SW_NAME_INVALID;
+    }
+    if (sw_version_parse(v, (size_t)(sep - v), "._", &out->version, &why) < 0) {
+        sw_err_set(err, "%s: version '%.*s': %s", name, (int)(sep - v), v, why);
+        return SW_NAME_INVALID;
+    }
+    out->format = SW_FORMAT_FLYWAY;
+    return SW_NAME_MIGRATION;
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Flyway's SQL callbacks: event names, alone or followed by "__description". */
+static bool is_flyway_callback(const char *name, const char *end)
+{
+    static const char *const events[] = {"beforeMigrate",
+                                         "beforeEachMigrate",
+                                         "beforeEachMigrateStatement",
+                                         "afterEachMigrateStatement",
+                                         "afterEachMigrateStatementError",
+                                         "afterEachMigrate",
+                                         "afterEachMigrateError",
+                                         "afterMigrate",
+                                         "afterMigrateApplied",
+                                         "afterVersioned",
+                                         "afterMigrateError",
+                                         "beforeUndo",
+                                         "beforeEachUndo",
+                                         "afterEachUndo",
+                                         "afterEachUndoError",
+                                         "afterUndo",
+                                         "afterUndoError",
+                                         "beforeClean",
+                                         "afterClean",
+                                         "afterCleanError",
+                                         "beforeInfo",
+                                         "afterInfo",
+                                         "afterInfoError",
+                                         "beforeValidate",
+                                         "afterValidate",
+                                         "afterValidateError",
+                                         "beforeBaseline",
+                                         "afterBaseline",
+                                         "afterBaselineError",
+                                         "beforeRepair",
+                                         "afterRepair",
+                                         "afterRepairError",
+                                         "createSchema",
+                                         "beforeConnect",
+                                         "afterConnect"};
+    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
+        size_t n = strlen(events[i]);
+        if ((size_t)(end - name) >= n && memcmp(name, events[i], n) == 0 &&
+            (name + n == end ||
+             (end - name - (long)n >= 2 && name[n] == '_' && name[n + 1] == '_')))
+            return true;
+    }
+    return false;
+}
+
+enum sw_name_result sw_migration_parse_name(const char *name, struct sw_name *out, sw_err *err)
 {
     size_t len = strlen(name);
 
@@ -171,19 +235,47 @@ enum sw_name_result sw_migration_parse_name(const char *name, uint64_t *version,
 
     const char *end = name + len - strlen(".sql");
     if (has_suffix(name, (size_t)(end - name), ".up", false))
-        return parse_version(name, name, end - strlen(".up"), "_", version, err);
-    if (name[0] == 'V')
-        return parse_version(name, name + 1, end, "__", version, err);
-    return parse_version(name, name, end, "_", version, err);
+        return parse_plain(name, end - strlen(".up"), true, out, err);
+    if (name[0] == 'U' && is_digit(name[1]))
+        return SW_NAME_IGNORED; /* Flyway undo: forward-only, like .down.sql */
+    if (name[0] == 'V' && (is_digit(name[1]) || name[1] == '_' || name[1] == '.'))
+        return parse_flyway(name, end, out, err);
+    if (is_digit(name[0]))
+        return parse_plain(name, end, false, out, err);
+    if (strncmp(name, "R__", 3) == 0) {
+        sw_err_set(err, "%s: a Flyway repeatable migration: not supported yet, skipped", name);
+        return SW_NAME_SKIPPED;
+    }
+    if (is_flyway_callback(name, end))
+        sw_err_set(err, "%s: a Flyway callback: slipway does not run callbacks, skipped", name);
+    else
+        sw_err_set(err, "%s: no version in the name: not a migration, skipped", name);
+    return SW_NAME_SKIPPED;
+}
+
+const char *sw_format_name(enum sw_format f)
+{
+    switch (f) {
+    case SW_FORMAT_FLYWAY:
+        return "flyway";
+    case SW_FORMAT_GOLANG_MIGRATE:
+        return "golang-migrate";
+    case SW_FORMAT_DBMATE:
+        return "dbmate";
+    case SW_FORMAT_SLIPWAY:
+        break;
+    }
+    return "slipway";
 }
 
 /* ---- file content ---- */
 
 /* Reads the whole regular file, NUL-terminated, refusing more than the limit. */
-static int read_file(int dirfd, const char *name, char **out, size_t *out_len, sw_err *err)
+static int read_file(int dirfd, const char *base, const char *name, char **out, size_t *out_len,
+                     sw_err *err)
 {
     /* O_NONBLOCK: opening a FIFO named like a migration must not hang `slipway check`. */
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    int fd = openat(dirfd, base, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         sw_err_set(err, "%s: %s", name, strerror(errno));
         return -1;
@@ -311,10 +403,14 @@ static bool is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
-/* "--[ \t]*WORD" followed by the end of the line or a blank: what follows WORD, or NULL. */
+/* "[ \t]*--[ \t]*WORD" followed by the end of the line or a blank: what follows WORD, or
+ * NULL. Indented too: a SQL formatter indents "-- migrate:down", and missing it would run
+ * the down part with the up part. */
 static const char *marker_rest(const char *p, const char *end, const char *word)
 {
     size_t n = strlen(word);
+    while (p < end && is_blank(*p))
+        p++;
     if (end - p < 2 || p[0] != '-' || p[1] != '-')
         return NULL;
     for (p += 2; p < end && is_blank(*p); p++)
@@ -408,16 +504,28 @@ static int check_dbmate_layout(const char *name, const struct layout *lay, sw_er
     return 0;
 }
 
-static bool first_line_is_no_tx(const char *text, size_t len)
+/* A no-transaction marker anywhere in the leading comment block (blank and "--" lines):
+ * slipway's own, or Mattermost's morph one. dbmate's "transaction:false" is an option of
+ * its "-- migrate:up" line (parse_dbmate_options). */
+static bool leading_no_tx_marker(const char *text, size_t len)
 {
-    size_t n = strlen(NO_TX_MARKER);
-    if (len < n || memcmp(text, NO_TX_MARKER, n) != 0)
-        return false;
-    for (; n < len && text[n] != '\n'; n++) {
-        if (!is_blank(text[n]))
+    for (size_t pos = 0; pos < len;) {
+        const char *p = text + pos;
+        const char *nl = memchr(p, '\n', len - pos);
+        const char *end = nl != NULL ? nl : text + len;
+        const char *rest = marker_rest(p, end, NO_TX_MARKER);
+
+        if (rest == NULL)
+            rest = marker_rest(p, end, MORPH_NO_TX_MARKER);
+        while (rest != NULL && rest < end && is_blank(*rest))
+            rest++;
+        if (rest == end)
+            return true;
+        if (!is_blank_or_comment(p, end))
             return false;
+        pos = nl != NULL ? (size_t)(nl - text) + 1 : len;
     }
-    return true;
+    return false;
 }
 
 /* Sets sql, sql_line and no_transaction from content. */
@@ -433,12 +541,13 @@ static int extract_sql(struct sw_migration *m, sw_err *err)
 
     if (scan_layout(m->name, text, len, &lay, err) < 0)
         return -1;
-    m->no_transaction = first_line_is_no_tx(text, len);
+    m->no_transaction = leading_no_tx_marker(text, len);
     m->sql_line = 1;
     if (lay.up.line != 0) {
         if (check_dbmate_layout(m->name, &lay, err) < 0 ||
             parse_dbmate_options(m, text, &lay.up, err) < 0)
             return -1;
+        m->format = SW_FORMAT_DBMATE;
         from = lay.up.next;
         to = lay.down.line != 0 ? lay.down.start : len;
         m->sql_line = lay.up.line + 1;
@@ -468,7 +577,10 @@ static void set_split_error(const struct sw_migration *m, const sw_err *split, s
         sw_err_set(err, "%s: %s", m->name, split->msg);
 }
 
-static int check_statements(const struct sw_migration *m, sw_err *err)
+/* Empty or comment-only: recorded, nothing sent, as Flyway and golang-migrate do. A file
+ * that cannot run in a transaction block runs as no-transaction, as golang-migrate and psql
+ * without -1 run a lone CREATE INDEX CONCURRENTLY. */
+static int check_statements(struct sw_migration *m, sw_err *err)
 {
     struct sw_stmt *stmts;
     size_t n;
@@ -484,23 +596,29 @@ static int check_statements(const struct sw_migration *m, sw_err *err)
          * never needs splitting. */
         return 0;
     }
-    free(stmts);
-    if (n == 0) {
-        sw_err_set(err, "%s: empty migration", m->name);
-        return -1;
+    m->empty = n == 0;
+    if (m->empty)
+        m->no_transaction = false; /* nothing to run: one transaction records it */
+    for (size_t i = 0; i < n && !m->no_transaction; i++) {
+        if (stmts[i].no_tx) {
+            m->no_transaction = true;
+            m->no_transaction_line = m->sql_line + stmts[i].line - 1;
+        }
     }
+    free(stmts);
     return 0;
 }
 
-static int load_file(int dirfd, const char *name, struct sw_migration *m, sw_err *err)
+static int load_file(int dirfd, const char *base, const char *path, struct sw_migration *m,
+                     sw_err *err)
 {
-    m->name = strdup(name);
+    m->name = strdup(path);
     if (m->name == NULL) {
-        sw_err_set(err, "%s: out of memory", name);
+        sw_err_set(err, "%s: out of memory", path);
         return -1;
     }
-    if (read_file(dirfd, name, &m->content, &m->content_len, err) < 0 ||
-        check_text(name, m->content, m->content_len, err) < 0)
+    if (read_file(dirfd, base, path, &m->content, &m->content_len, err) < 0 ||
+        check_text(path, m->content, m->content_len, err) < 0)
         return -1;
     m->content_len = crlf_to_lf(m->content, m->content_len);
     if (extract_sql(m, err) < 0)
@@ -526,41 +644,53 @@ void sw_migrations_free(struct sw_migration_set *set)
     set->n = 0;
 }
 
-/* d_type is DT_UNKNOWN on some file systems and DT_LNK for Kubernetes ConfigMap files
- * (symlinks into ..data/): then ask stat, following the link. */
-static bool is_directory(int dirfd, const struct dirent *e)
+/* A name's message ("NAME: ...") about a file in a sub-folder names its path. */
+static void prefix_folder(sw_err *err, const char *path, const char *base)
 {
-    struct stat st;
-    if (e->d_type == DT_DIR)
-        return true;
-    if (e->d_type == DT_REG)
-        return false;
-    return fstatat(dirfd, e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+    size_t folder = strlen(path) - strlen(base);
+    sw_err copy = *err;
+
+    if (folder > 0)
+        sw_err_set(err, "%.*s%s", (int)folder, path, copy.msg);
 }
 
-static int add_entry(int dirfd, const struct dirent *e, struct sw_migration_set *set, size_t *cap,
-                     sw_err *err)
-{
-    uint64_t version;
-    enum sw_name_result r = sw_migration_parse_name(e->d_name, &version, err);
-    if (r == SW_NAME_IGNORED || is_directory(dirfd, e))
-        return 0;
-    if (r == SW_NAME_INVALID)
-        return -1;
+struct loading {
+    struct sw_migration_set *set;
+    size_t cap;
+};
 
-    if (set->n == *cap) {
-        size_t grown = *cap != 0 ? *cap * 2 : 32;
+static int add_file(int dirfd, const char *base, const char *path, void *arg, sw_err *err)
+{
+    struct loading *l = arg;
+    struct sw_migration_set *set = l->set;
+    struct sw_name parsed;
+
+    switch (sw_migration_parse_name(base, &parsed, err)) {
+    case SW_NAME_IGNORED:
+        return 0;
+    case SW_NAME_SKIPPED:
+        prefix_folder(err, path, base);
+        sw_warn("%s", err->msg);
+        return 0;
+    case SW_NAME_INVALID:
+        prefix_folder(err, path, base);
+        return -1;
+    case SW_NAME_MIGRATION:
+        break;
+    }
+    if (set->n == l->cap) {
+        size_t grown = l->cap != 0 ? l->cap * 2 : 32;
         struct sw_migration *items = reallocarray(set->items, grown, sizeof *items);
         if (items == NULL) {
-            sw_err_set(err, "%s: out of memory", e->d_name);
+            sw_err_set(err, "%s: out of memory", path);
             return -1;
         }
         set->items = items;
-        *cap = grown;
+        l->cap = grown;
     }
     struct sw_migration *m = &set->items[set->n];
-    *m = (struct sw_migration){.version = version};
-    if (load_file(dirfd, e->d_name, m, err) < 0) {
+    *m = (struct sw_migration){.version = parsed.version, .format = parsed.format};
+    if (load_file(dirfd, base, path, m, err) < 0) {
         free_migration(m);
         return -1;
     }
@@ -568,46 +698,25 @@ static int add_entry(int dirfd, const struct dirent *e, struct sw_migration_set 
     return 0;
 }
 
-static int read_dir(DIR *d, const char *dir, struct sw_migration_set *set, sw_err *err)
-{
-    size_t cap = 0;
-    int fd = dirfd(d);
-    if (fd < 0) {
-        sw_err_set(err, "migrations dir '%s': %s", dir, strerror(errno));
-        return -1;
-    }
-    for (;;) {
-        errno = 0;
-        struct dirent *e = readdir(d);
-        if (e == NULL) {
-            if (errno == 0)
-                return 0;
-            sw_err_set(err, "migrations dir '%s': %s", dir, strerror(errno));
-            return -1;
-        }
-        if (add_entry(fd, e, set, &cap, err) < 0)
-            return -1;
-    }
-}
-
 /* Version, then name: the order of a duplicate's two names must not depend on readdir. */
 static int compare_migrations(const void *a, const void *b)
 {
     const struct sw_migration *x = a, *y = b;
-    if (x->version != y->version)
-        return x->version < y->version ? -1 : 1;
-    return strcmp(x->name, y->name);
+    int c = sw_version_cmp(&x->version, &y->version);
+    return c != 0 ? c : strcmp(x->name, y->name);
 }
 
 static int sort_and_check(struct sw_migration_set *set, sw_err *err)
 {
+    char v[SW_VERSION_TEXT_MAX];
+
     if (set->n > 1)
         qsort(set->items, set->n, sizeof *set->items, compare_migrations);
     for (size_t i = 1; i < set->n; i++) {
         const struct sw_migration *a = &set->items[i - 1], *b = &set->items[i];
-        if (a->version == b->version) {
-            sw_err_set(err, "duplicate version %" PRIu64 ": %s and %s", a->version, a->name,
-                       b->name);
+        if (sw_version_cmp(&a->version, &b->version) == 0) {
+            sw_err_set(err, "duplicate version %s: %s and %s",
+                       sw_version_format(&a->version, '.', v), a->name, b->name);
             return -1;
         }
     }
@@ -617,21 +726,13 @@ static int sort_and_check(struct sw_migration_set *set, sw_err *err)
 int sw_migrations_load(const char *dir, struct sw_migration_set *out, sw_err *err)
 {
     struct sw_migration_set set = {0};
+    struct loading l = {.set = &set};
 
     *out = set;
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        sw_err_set(err, "migrations dir '%s': %s", dir, strerror(errno));
-        return -1;
-    }
-    int rc = read_dir(d, dir, &set, err);
-    if (closedir(d) < 0 && rc == 0) {
-        sw_err_set(err, "migrations dir '%s': %s", dir, strerror(errno));
-        rc = -1;
-    }
+    int rc = sw_scan_dir(dir, add_file, &l, err);
     if (rc == 0)
         rc = sort_and_check(&set, err);
-    if (rc < 0) {
+    if (rc != 0) {
         sw_migrations_free(&set);
         return -1;
     }
@@ -639,15 +740,54 @@ int sw_migrations_load(const char *dir, struct sw_migration_set *out, sw_err *er
     return 0;
 }
 
-long sw_migrations_find(const struct sw_migration_set *set, uint64_t version)
+struct highest {
+    struct sw_version *v;
+    bool *found;
+};
+
+static int note_highest(int dirfd, const char *base, const char *path, void *arg, sw_err *err)
+{
+    struct highest *h = arg;
+    struct sw_name parsed;
+
+    (void)dirfd;
+    (void)path;
+    switch (sw_migration_parse_name(base, &parsed, err)) {
+    case SW_NAME_INVALID:
+        return -1;
+    case SW_NAME_MIGRATION:
+        if (!*h->found || sw_version_cmp(&parsed.version, h->v) > 0)
+            *h->v = parsed.version;
+        *h->found = true;
+        return 0;
+    case SW_NAME_IGNORED:
+    case SW_NAME_SKIPPED:
+        return 0;
+    }
+    return 0;
+}
+
+int sw_migrations_highest(const char *dir, struct sw_version *highest, bool *found, sw_err *err)
+{
+    struct highest h = {highest, found};
+
+    *found = false;
+    if (sw_scan_dir(dir, note_highest, &h, err) == 0)
+        return 0;
+    if (errno == ENOENT && !*found)
+        return 0; /* a missing dir ships nothing */
+    return -1;
+}
+
+long sw_migrations_find(const struct sw_migration_set *set, const struct sw_version *version)
 {
     size_t lo = 0, hi = set->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        uint64_t v = set->items[mid].version;
-        if (v == version)
+        int c = sw_version_cmp(&set->items[mid].version, version);
+        if (c == 0)
             return (long)mid;
-        if (v < version)
+        if (c < 0)
             lo = mid + 1;
         else
             hi = mid;

@@ -4,6 +4,7 @@
 #define SLIPWAY_MIGDIR_MIGRATION_H
 
 #include "base/err.h"
+#include "base/version.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,14 +15,30 @@
 
 enum sw_name_result {
     SW_NAME_MIGRATION = 0, /* a migration: version filled in */
-    SW_NAME_IGNORED = 1,   /* not a migration (README, .down.sql, dotfile): skip silently */
+    SW_NAME_IGNORED = 1,   /* no SQL to run (README.md, .down.sql, U__ undo, dotfile): silent */
+    SW_NAME_SKIPPED = 2,   /* .sql that its tool would not run either (README.sql, a Flyway
+                              callback): err holds "NAME: why, skipped", to warn with */
     SW_NAME_INVALID = -1,  /* looks like a migration but cannot be parsed: err filled in */
+};
+
+/* The tool a file was written for, from its name and markers: `check` shows it. */
+enum sw_format {
+    SW_FORMAT_SLIPWAY,        /* 0042_name.sql */
+    SW_FORMAT_FLYWAY,         /* V1.2__name.sql, V1_2__name.sql */
+    SW_FORMAT_GOLANG_MIGRATE, /* 42_name.up.sql */
+    SW_FORMAT_DBMATE,         /* digits then anything, or a "-- migrate:up" section */
+};
+
+struct sw_name {
+    struct sw_version version;
+    enum sw_format format;
 };
 
 /* sql and content are NUL-terminated (PQsendQuery takes a C string) and valid UTF-8. */
 struct sw_migration {
-    uint64_t version;
-    char *name; /* file name, e.g. "0042_add_orders.sql" */
+    struct sw_version version;
+    enum sw_format format;
+    char *name; /* path below dir, e.g. "0042_add_orders.sql" or "v2/V2__orders.sql" */
     char *sql;  /* the SQL to run: CRLF normalised to LF, no UTF-8 BOM; for dbmate only
                    the lines between "-- migrate:up" and "-- migrate:down" */
     size_t sql_len;
@@ -29,7 +46,13 @@ struct sw_migration {
                       sw_stmt line to get the file's line (> 1 only for dbmate) */
     char *content; /* whole file, CRLF normalised to LF: what the checksum covers */
     size_t content_len;
-    bool no_transaction; /* first line "-- slipway:no-transaction" (or dbmate transaction:false) */
+    bool no_transaction; /* runs statement by statement, outside a transaction block */
+    /* Why: > 0, the line of a statement that cannot run in a transaction block (CREATE INDEX
+     * CONCURRENTLY...), found without a marker; 0 with no_transaction, a marker in the
+     * leading comment block ("-- slipway:no-transaction", "-- morph:nontransactional",
+     * "-- migrate:up transaction:false"). */
+    int no_transaction_line;
+    bool empty; /* no statement, only comments or nothing: recorded, nothing sent */
 };
 
 struct sw_migration_set {
@@ -37,18 +60,24 @@ struct sw_migration_set {
     size_t n;
 };
 
-/* Classifies a directory entry's name; *version is set only for SW_NAME_MIGRATION. */
-enum sw_name_result sw_migration_parse_name(const char *name, uint64_t *version, sw_err *err);
+/* Classifies a file's base name; *out is set only for SW_NAME_MIGRATION. */
+enum sw_name_result sw_migration_parse_name(const char *name, struct sw_name *out, sw_err *err);
+/* "slipway", "flyway", "golang-migrate", "dbmate". */
+const char *sw_format_name(enum sw_format f);
 /* Loads every migration of dir into *out (overwritten, not freed first). Returns 0, or -1 with
  * *out empty and err set to one line: "NAME: ..." or "NAME:LINE: ..." for a file, else
- * "migrations dir 'DIR': ..." or "duplicate version 42: A and B". Sub-directories and names
- * that are not migrations are skipped. Every migration must hold a statement, and a
- * no-transaction one must split with sw_sql_split (a transactional one is sent whole, so
- * the server reports its syntax errors). */
+ * "migrations dir 'DIR': ..." or "duplicate version 42: A and B". Sub-directories are
+ * scanned as Flyway does (sw_scan_dir); names that are not migrations are passed over, a
+ * SW_NAME_SKIPPED one with a warning. A no-transaction migration must split with
+ * sw_sql_split (a transactional one is sent whole, so the server reports its syntax
+ * errors). */
 int sw_migrations_load(const char *dir, struct sw_migration_set *out, sw_err *err);
+/* The highest version among the names below dir, reading no file (health must be cheap):
+ * *found false when there is none, or dir does not exist. */
+int sw_migrations_highest(const char *dir, struct sw_version *highest, bool *found, sw_err *err);
 /* Frees everything and leaves *set empty; safe on an empty set. */
 void sw_migrations_free(struct sw_migration_set *set);
 /* Index of the migration with this version, or -1. */
-long sw_migrations_find(const struct sw_migration_set *set, uint64_t version);
+long sw_migrations_find(const struct sw_migration_set *set, const struct sw_version *version);
 
 #endif

@@ -29,6 +29,15 @@ enum prev {
     PREV_BEGIN, /* BEGIN at the top of a routine: ATOMIC would open a body */
 };
 
+/* The statement's first word, as far as it decides whether it can run in a transaction. */
+enum verb {
+    VERB_NONE, /* no word yet */
+    VERB_CREATE_DROP,
+    VERB_REINDEX,
+    VERB_ALTER,
+    VERB_OTHER,
+};
+
 struct splitter {
     const char *s;
     size_t len;
@@ -46,7 +55,10 @@ struct splitter {
     int paren_line; /* line of the outermost open '(' */
     enum head head;
     enum prev prev;
-    int atomic; /* depth of BEGIN ATOMIC / CASE ... END inside a routine body */
+    enum verb verb;
+    int words;                /* words of the statement so far */
+    bool before_concurrently; /* CREATE|DROP [UNIQUE] INDEX, or ALTER ... DETACH, seen */
+    int atomic;               /* depth of BEGIN ATOMIC / CASE ... END inside a routine body */
     int atomic_line;
     int begin_line;
 };
@@ -273,6 +285,42 @@ static void note_word(struct splitter *sp, const char *w, size_t n, int line)
     }
 }
 
+/* Whether the statement can run inside a transaction block, from its words (quoted text
+ * and comments never reach here). CONCURRENTLY is looked for where the grammar puts it:
+ * right after CREATE [UNIQUE] INDEX / DROP INDEX, anywhere in REINDEX (its options too),
+ * after DETACH in ALTER TABLE; a table or column named "concurrently" does not count. */
+static void note_verb(struct splitter *sp, const char *w, size_t n)
+{
+    bool concurrently = word_is(w, n, "concurrently");
+
+    switch (sp->words++ == 0 ? VERB_NONE : sp->verb) {
+    case VERB_NONE:
+        sp->verb = word_is(w, n, "create") || word_is(w, n, "drop") ? VERB_CREATE_DROP
+                   : word_is(w, n, "reindex")                       ? VERB_REINDEX
+                   : word_is(w, n, "alter")                         ? VERB_ALTER
+                                                                    : VERB_OTHER;
+        sp->cur.no_tx = word_is(w, n, "vacuum");
+        return;
+    case VERB_CREATE_DROP:
+        if (sp->words == 2 && (word_is(w, n, "database") || word_is(w, n, "tablespace")))
+            sp->cur.no_tx = true;
+        sp->before_concurrently |= sp->words <= 3 && word_is(w, n, "index");
+        sp->cur.no_tx |= sp->before_concurrently && sp->words <= 4 && concurrently;
+        return;
+    case VERB_REINDEX:
+        sp->cur.no_tx |= concurrently;
+        return;
+    case VERB_ALTER:
+        if (sp->words == 2 && word_is(w, n, "system"))
+            sp->cur.no_tx = true;
+        sp->before_concurrently |= word_is(w, n, "detach");
+        sp->cur.no_tx |= sp->before_concurrently && concurrently;
+        return;
+    case VERB_OTHER:
+        return;
+    }
+}
+
 /* An identifier or keyword, or an E'...' string when the word is a lone E. */
 static int scan_word(struct splitter *sp)
 {
@@ -289,6 +337,7 @@ static int scan_word(struct splitter *sp)
         note_other(sp, PREV_OTHER);
         return 0;
     }
+    note_verb(sp, w, n);
     note_word(sp, w, n, line);
     return 0;
 }
@@ -346,6 +395,9 @@ static int end_statement(struct splitter *sp)
         sp->items[sp->n++] = sp->cur;
     }
     sp->in_stmt = false;
+    sp->cur.no_tx = false;
+    sp->words = 0;
+    sp->before_concurrently = false;
     sp->head = HEAD_START; /* prev needs no reset: it matters only after the head's words */
     return 0;
 }

@@ -18,6 +18,7 @@
 
 #include "base/err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* A statement is trimmed to its tokens: leading and trailing whitespace and comments are
@@ -27,6 +28,10 @@ struct sw_stmt {
     size_t off; /* byte offset of the statement's first token in the input */
     size_t len; /* up to the end of its last token */
     int line;   /* 1-based line of the statement's first token */
+    /* PostgreSQL refuses it inside a transaction block: CREATE|DROP INDEX CONCURRENTLY,
+     * REINDEX ... CONCURRENTLY, ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY,
+     * CREATE|DROP DATABASE|TABLESPACE, ALTER SYSTEM, VACUUM. */
+    bool no_tx;
 };
 
 /* Fills *out (malloc'd, caller frees; NULL when *n is 0) with the statements of sql.

@@ -6,8 +6,30 @@
 #include "migdir/migration.h"
 #include "pid1/spawn.h"
 
-#include <inttypes.h>
 #include <stdio.h>
+
+/* One line per file: its version, the format it was read as, how it runs. */
+static void print_set(const char *dir, const struct sw_migration_set *set)
+{
+    char first[SW_VERSION_TEXT_MAX], last[SW_VERSION_TEXT_MAX], v[SW_VERSION_TEXT_MAX];
+
+    for (size_t i = 0; i < set->n; i++) {
+        const struct sw_migration *m = &set->items[i];
+        char how[96] = "transaction";
+        if (m->empty)
+            snprintf(how, sizeof how, "empty: recorded, nothing to run");
+        else if (m->no_transaction_line > 0)
+            snprintf(how, sizeof how, "no transaction (line %d cannot run in one)",
+                     m->no_transaction_line);
+        else if (m->no_transaction)
+            snprintf(how, sizeof how, "no transaction (marker)");
+        printf("  %-10s %-40s %-14s %s\n", sw_version_format(&m->version, '.', v), m->name,
+               sw_format_name(m->format), how);
+    }
+    printf("%s: %zu migrations, versions %s to %s\n", dir, set->n,
+           sw_version_format(&set->items[0].version, '.', first),
+           sw_version_format(&set->items[set->n - 1].version, '.', last));
+}
 
 int sw_check_main(const struct sw_config *cfg)
 {
@@ -27,8 +49,7 @@ int sw_check_main(const struct sw_config *cfg)
         return SW_EXIT_USAGE;
     }
     if (set.n > 0)
-        printf("%s: %zu migrations, versions %" PRIu64 " to %" PRIu64 "\n", cfg->migrations.dir,
-               set.n, set.items[0].version, set.items[set.n - 1].version);
+        print_set(cfg->migrations.dir, &set);
     else
         printf("%s: no migrations\n", cfg->migrations.dir);
     printf("%s: OK (%zu task%s)\n", cfg->path ? cfg->path : "built-in defaults", cfg->n_tasks,

@@ -33,7 +33,7 @@ static void reset_findings(struct sw_plan *p)
     p->unknown = NULL;
     p->n_pending = p->n_drift = p->n_early = p->n_unknown = p->n_applied = 0;
     p->has_version = false;
-    p->schema_version = 0;
+    p->schema_version = sw_version_of(0);
 }
 
 static void find_schema_version(struct sw_plan *p, const struct sw_history *h)
@@ -51,14 +51,14 @@ static void classify_files(struct sw_plan *p, const struct sw_migration_set *set
                            const struct sw_history *h)
 {
     for (size_t i = 0; i < set->n; i++) {
-        const struct sw_history_row *row = sw_history_find(h, set->items[i].version);
+        const struct sw_history_row *row = sw_history_find(h, &set->items[i].version);
         if (row && row->success) {
             if (strcmp(row->checksum, p->checksums[i]) != 0)
                 p->drift[p->n_drift++] = i;
             continue;
         }
         p->pending[p->n_pending++] = i;
-        if (p->has_version && set->items[i].version < p->schema_version)
+        if (p->has_version && sw_version_cmp(&set->items[i].version, &p->schema_version) < 0)
             p->early[p->n_early++] = i;
     }
 }
@@ -67,7 +67,7 @@ static void find_unknown(struct sw_plan *p, const struct sw_migration_set *set,
                          const struct sw_history *h)
 {
     for (size_t i = 0; i < h->n; i++) {
-        if (sw_migrations_find(set, h->rows[i].version) < 0)
+        if (sw_migrations_find(set, &h->rows[i].version) < 0)
             p->unknown[p->n_unknown++] = &h->rows[i];
     }
 }

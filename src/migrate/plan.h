@@ -24,7 +24,7 @@ struct sw_plan {
     size_t n_unknown;
     size_t n_applied;
     bool has_version;
-    uint64_t schema_version; /* highest successfully applied version */
+    struct sw_version schema_version; /* highest successfully applied version (0 is one) */
 };
 
 /* Checksums every file (the checksums outlive the history: build once per set). */

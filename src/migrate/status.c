@@ -47,10 +47,25 @@ static void json_key(const char *key, bool first)
     putchar(':');
 }
 
+/* A version is a string ("1.12.22"): dotted versions are not JSON numbers. */
+static void json_version(const struct sw_version *v)
+{
+    char text[SW_VERSION_TEXT_MAX];
+    json_str(sw_version_format(v, '.', text));
+}
+
+/* `{"version":"V","name":"NAME"` without the closing brace. */
+static void json_entry(const struct sw_version *v, const char *name, bool first)
+{
+    printf("%s{\"version\":", first ? "" : ",");
+    json_version(v);
+    printf(",\"name\":");
+    json_str(name);
+}
+
 static void json_migration(const struct sw_migration *m, bool first)
 {
-    printf("%s{\"version\":%" PRIu64 ",\"name\":", first ? "" : ",", m->version);
-    json_str(m->name);
+    json_entry(&m->version, m->name, first);
     putchar('}');
 }
 
@@ -70,9 +85,8 @@ static void json_drift(const struct status *st)
     putchar('[');
     for (size_t i = 0; i < st->plan.n_drift; i++) {
         size_t k = st->plan.drift[i];
-        const struct sw_history_row *r = sw_history_find(&st->history, st->set.items[k].version);
-        printf("%s{\"version\":%" PRIu64 ",\"name\":", i ? "," : "", st->set.items[k].version);
-        json_str(st->set.items[k].name);
+        const struct sw_history_row *r = sw_history_find(&st->history, &st->set.items[k].version);
+        json_entry(&st->set.items[k].version, st->set.items[k].name, i == 0);
         printf(",\"recorded\":");
         json_str(r->checksum);
         printf(",\"file\":");
@@ -92,8 +106,7 @@ static void json_migrations(const struct status *st)
         const struct sw_history_row *r = &st->history.rows[i];
         if (!r->success)
             continue;
-        printf("%s{\"version\":%" PRIu64 ",\"name\":", first ? "" : ",", r->version);
-        json_str(r->name);
+        json_entry(&r->version, r->name, first);
         putchar('}');
         first = false;
     }
@@ -104,8 +117,7 @@ static void json_migrations(const struct status *st)
     json_key("unknown", false);
     putchar('[');
     for (size_t i = 0; i < st->plan.n_unknown; i++) {
-        printf("%s{\"version\":%" PRIu64 ",\"name\":", i ? "," : "", st->plan.unknown[i]->version);
-        json_str(st->plan.unknown[i]->name);
+        json_entry(&st->plan.unknown[i]->version, st->plan.unknown[i]->name, i == 0);
         putchar('}');
     }
     printf("]}");
@@ -139,7 +151,7 @@ static void print_json(const struct status *st)
     json_str(st->database);
     json_key("schema_version", false);
     if (st->plan.has_version)
-        printf("%" PRIu64, st->plan.schema_version);
+        json_version(&st->plan.schema_version);
     else
         printf("null");
     json_migrations(st);
@@ -163,7 +175,7 @@ static void text_list(const char *label, const struct status *st, const size_t *
 {
     for (size_t i = 0; i < n; i++) {
         const struct sw_migration *m = &st->set.items[idx[i]];
-        const struct sw_history_row *r = sw_history_find(&st->history, m->version);
+        const struct sw_history_row *r = sw_history_find(&st->history, &m->version);
         printf("  %-12s %s", label, m->name);
         if (r && !r->success)
             printf(" (stopped after statement %d)", r->statements_done);
@@ -173,9 +185,11 @@ static void text_list(const char *label, const struct status *st, const size_t *
 
 static void print_text(const struct status *st)
 {
+    char v[SW_VERSION_TEXT_MAX];
+
     printf("database: %s\n", st->database);
     if (st->plan.has_version)
-        printf("schema version: %" PRIu64 "\n", st->plan.schema_version);
+        printf("schema version: %s\n", sw_version_format(&st->plan.schema_version, '.', v));
     else
         printf("schema version: none\n");
     printf("migrations: %zu applied, %zu pending, %zu changed since applied, %zu unknown\n",
@@ -184,8 +198,8 @@ static void print_text(const struct status *st)
     text_list("changed", st, st->plan.drift, st->plan.n_drift);
     text_list("out-of-order", st, st->plan.early, st->plan.n_early);
     for (size_t i = 0; i < st->plan.n_unknown; i++)
-        printf("  %-12s %" PRIu64 " %s\n", "unknown", st->plan.unknown[i]->version,
-               st->plan.unknown[i]->name);
+        printf("  %-12s %s %s\n", "unknown",
+               sw_version_format(&st->plan.unknown[i]->version, '.', v), st->plan.unknown[i]->name);
     for (size_t i = 0; i < st->cfg->n_tasks; i++) {
         const struct sw_task *t = &st->cfg->tasks[i];
         uint64_t rec;

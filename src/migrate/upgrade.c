@@ -40,16 +40,10 @@ static int64_t now_ms(struct upgrade *u)
 
 /* ---- validation ------------------------------------------------------------------------ */
 
-/* Versions live in bigint columns: refuse what they cannot hold before touching anything. */
+/* Task versions live in a bigint column: refuse what it cannot hold before touching
+ * anything. */
 static int check_bigint(const struct upgrade *u)
 {
-    uint64_t last = u->set.n ? u->set.items[u->set.n - 1].version : 0;
-
-    if (last > INT64_MAX) {
-        sw_error("%s: version %" PRIu64 " does not fit the history table (bigint)",
-                 u->set.items[u->set.n - 1].name, last);
-        return SW_EXIT_USAGE;
-    }
     for (size_t i = 0; i < u->s.cfg->n_tasks; i++) {
         if (u->s.cfg->tasks[i].version.value > INT64_MAX) {
             sw_error("%s: task version does not fit slipway_tasks (bigint)",
@@ -66,7 +60,7 @@ static int repair_checksums(struct upgrade *u)
 
     for (size_t i = 0; i < u->plan.n_drift; i++) {
         const struct sw_migration *m = &u->set.items[u->plan.drift[i]];
-        if (sw_history_set_checksum(u->s.db, &u->s.tables, m->version,
+        if (sw_history_set_checksum(u->s.db, &u->s.tables, &m->version,
                                     u->plan.checksums[u->plan.drift[i]], &err) < 0) {
             sw_error("cannot repair the checksum of %s: %s", m->name, err.msg);
             return SW_EXIT_FAIL;
@@ -80,7 +74,7 @@ static bool report_drift(const struct upgrade *u)
 {
     for (size_t i = 0; i < u->plan.n_drift; i++) {
         size_t k = u->plan.drift[i];
-        const struct sw_history_row *row = sw_history_find(&u->history, u->set.items[k].version);
+        const struct sw_history_row *row = sw_history_find(&u->history, &u->set.items[k].version);
         sw_error("%s: changed since it was applied: recorded checksum %s, file checksum %s "
                  "(restore the file, or run --upgrade --repair-checksums if the change is "
                  "intended)",
@@ -92,27 +86,30 @@ static bool report_drift(const struct upgrade *u)
 static bool report_early(const struct upgrade *u)
 {
     bool allowed = u->s.cfg->migrations.out_of_order;
+    char v[SW_VERSION_TEXT_MAX];
 
     for (size_t i = 0; i < u->plan.n_early; i++) {
         const char *name = u->set.items[u->plan.early[i]].name;
         if (allowed)
-            sw_info("%s: older than schema version %" PRIu64 ", applied out of order", name,
-                    u->plan.schema_version);
+            sw_info("%s: older than schema version %s, applied out of order", name,
+                    sw_version_format(&u->plan.schema_version, '.', v));
         else
-            sw_error("%s: pending but older than schema version %" PRIu64
-                     " (set [migrations] out_of_order = true to apply it anyway)",
-                     name, u->plan.schema_version);
+            sw_error("%s: pending but older than schema version %s (set [migrations] "
+                     "out_of_order = true to apply it anyway)",
+                     name, sw_version_format(&u->plan.schema_version, '.', v));
     }
     return u->plan.n_early > 0 && !allowed;
 }
 
 static int validate(struct upgrade *u)
 {
+    char v[SW_VERSION_TEXT_MAX];
     bool failed;
 
     for (size_t i = 0; i < u->plan.n_unknown; i++)
-        sw_warn("applied migration %" PRIu64 " (%s) is not in %s: a newer release's?",
-                u->plan.unknown[i]->version, u->plan.unknown[i]->name, u->s.cfg->migrations.dir);
+        sw_warn("applied migration %s (%s) is not in %s: a newer release's?",
+                sw_version_format(&u->plan.unknown[i]->version, '.', v), u->plan.unknown[i]->name,
+                u->s.cfg->migrations.dir);
     if (u->cli->repair_checksums && repair_checksums(u) != SW_EXIT_OK)
         return SW_EXIT_FAIL;
     failed = !u->cli->repair_checksums && report_drift(u);
@@ -212,16 +209,23 @@ static int run_file(struct upgrade *u, const struct sw_migration *m)
     return rc < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
 }
 
+/* The NOTIFY payload of a migration: "migration 1.12.22". */
+static void migration_what(const struct sw_migration *m, char *buf, size_t size)
+{
+    char v[SW_VERSION_TEXT_MAX];
+    snprintf(buf, size, "migration %s", sw_version_format(&m->version, '.', v));
+}
+
 /* The history row, the NOTIFY and the COMMIT in one query string. */
 static int record(struct upgrade *u, const struct sw_migration *m, const char *checksum,
                   int64_t duration_ms)
 {
-    char what[64];
+    char what[SW_VERSION_TEXT_MAX + 16];
     char *commit, *sql = NULL;
     sw_err err;
     int rc = -1;
 
-    snprintf(what, sizeof what, "migration %" PRIu64, m->version);
+    migration_what(m, what, sizeof what);
     commit = sw_history_notify_sql(u->work, what, "COMMIT", &err);
     if (commit)
         sql = sw_history_commit_sql(u->work, &u->s.tables, m, checksum, duration_ms, commit, &err);
@@ -291,7 +295,7 @@ static int apply_statement(struct upgrade *u, const struct sw_migration *m, cons
 static int run_statements(struct upgrade *u, const struct sw_migration *m, const char *checksum,
                           const struct sw_stmt *stmts, size_t n, size_t done)
 {
-    char what[64];
+    char what[SW_VERSION_TEXT_MAX + 16];
     sw_err err;
 
     for (size_t k = done; k < n; k++) {
@@ -304,7 +308,7 @@ static int run_statements(struct upgrade *u, const struct sw_migration *m, const
             return rc;
         }
     }
-    snprintf(what, sizeof what, "migration %" PRIu64, m->version);
+    migration_what(m, what, sizeof what);
     if (sw_history_notify(u->work, what, &err) < 0)
         sw_warn("%s: applied, but NOTIFY failed: %s", m->name, err.msg);
     return SW_EXIT_OK;
@@ -315,7 +319,7 @@ static int run_statements(struct upgrade *u, const struct sw_migration *m, const
 static int apply_no_transaction(struct upgrade *u, const struct sw_migration *m,
                                 const char *checksum)
 {
-    const struct sw_history_row *row = sw_history_find(&u->history, m->version);
+    const struct sw_history_row *row = sw_history_find(&u->history, &m->version);
     size_t done = row ? (size_t)row->statements_done : 0, n;
     struct sw_stmt *stmts;
     char set[160];
@@ -348,6 +352,21 @@ static int apply_no_transaction(struct upgrade *u, const struct sw_migration *m,
     return rc;
 }
 
+/* "[3/17] 0042_x.sql applied in 120 ms", saying when the file ran outside a transaction
+ * without asking for it, and when there was nothing to send. */
+static void log_applied(const struct upgrade *u, const struct sw_migration *m, size_t i, int64_t ms)
+{
+    char why[96] = "";
+
+    if (m->empty)
+        snprintf(why, sizeof why, " (empty: recorded, nothing to run)");
+    else if (m->no_transaction_line > 0)
+        snprintf(why, sizeof why, " (no transaction: line %d cannot run in a transaction block)",
+                 m->no_transaction_line);
+    sw_info("[%zu/%zu] %s applied in %lld ms%s", i + 1, u->plan.n_pending, m->name, (long long)ms,
+            why);
+}
+
 static int apply_pending(struct upgrade *u, int64_t t0)
 {
     for (size_t i = 0; i < u->plan.n_pending; i++) {
@@ -367,8 +386,7 @@ static int apply_pending(struct upgrade *u, int64_t t0)
             return rc;
         }
         u->applied++;
-        sw_info("[%zu/%zu] %s applied in %lld ms", i + 1, u->plan.n_pending, m->name,
-                (long long)(now_ms(u) - start));
+        log_applied(u, m, i, now_ms(u) - start);
     }
     return SW_EXIT_OK;
 }
@@ -411,15 +429,18 @@ static int run_tasks(struct upgrade *u)
 
 static void version_text(const struct upgrade *u, char *buf, size_t size)
 {
+    char v[SW_VERSION_TEXT_MAX];
+
     if (u->plan.has_version)
-        snprintf(buf, size, "schema version %" PRIu64, u->plan.schema_version);
+        snprintf(buf, size, "schema version %s",
+                 sw_version_format(&u->plan.schema_version, '.', v));
     else
         snprintf(buf, size, "no migration applied");
 }
 
 static void log_summary(struct upgrade *u, int64_t t0)
 {
-    char version[64], tasks[64] = "";
+    char version[SW_VERSION_TEXT_MAX + 16], tasks[64] = "";
 
     version_text(u, version, sizeof version);
     if (u->tasks_run)
@@ -453,7 +474,7 @@ static int upgrade(struct upgrade *u)
     if (rc != SW_EXIT_OK)
         return rc;
     if (u->plan.n_pending == 0 && tasks_behind(u) == 0) {
-        char version[64];
+        char version[SW_VERSION_TEXT_MAX + 16];
         version_text(u, version, sizeof version);
         sw_info("nothing to do: %s", version);
         return SW_EXIT_OK;
@@ -465,9 +486,10 @@ static int upgrade(struct upgrade *u)
         if (rc != SW_EXIT_OK)
             return rc;
         /* pending ascends: its last is the new schema version, unless all were out of order */
-        uint64_t last = u->set.items[u->plan.pending[u->plan.n_pending - 1]].version;
-        if (!u->plan.has_version || last > u->plan.schema_version)
-            u->plan.schema_version = last;
+        const struct sw_version *last =
+            &u->set.items[u->plan.pending[u->plan.n_pending - 1]].version;
+        if (!u->plan.has_version || sw_version_cmp(last, &u->plan.schema_version) > 0)
+            u->plan.schema_version = *last;
         u->plan.has_version = true;
     }
     rc = run_tasks(u);

@@ -116,6 +116,30 @@ static int create_schema(struct sw_db *db, const struct sw_tables *t, sw_err *er
     return sql ? run_sqlf_result(sw_db_command(db, sql, err), sql) : -1;
 }
 
+/* slipway 0.1 kept versions in a bigint column. numeric[] holds Flyway's dotted versions
+ * and sorts them part by part; a single-part array sorts as the integer did, so ORDER BY
+ * version and max(version) keep their meaning. Done once, in place, in one statement. */
+static int convert_bigint_versions(struct sw_db *db, const struct sw_tables *t, sw_err *err)
+{
+    const char *params[] = {t->migrations};
+    PGresult *r = sw_db_execp(db,
+                              "SELECT atttypid = 'bigint'::regtype FROM pg_attribute WHERE "
+                              "attrelid = to_regclass($1) AND attname = 'version'",
+                              1, params, err);
+    bool old;
+    char *sql;
+
+    if (!r)
+        return -1;
+    old = sw_pq->PQntuples(r) == 1 && strcmp(sw_pq->PQgetvalue(r, 0, 0), "t") == 0;
+    sw_pq->PQclear(r);
+    if (!old)
+        return 0;
+    sql = sqlf(err, "ALTER TABLE %s ALTER COLUMN version TYPE numeric[] USING ARRAY[version]",
+               t->migrations);
+    return sql ? run_sqlf_result(sw_db_command(db, sql, err), sql) : -1;
+}
+
 int sw_history_create(struct sw_db *db, const struct sw_tables *t, sw_err *err)
 {
     char *sql;
@@ -123,14 +147,16 @@ int sw_history_create(struct sw_db *db, const struct sw_tables *t, sw_err *err)
     if (create_schema(db, t, err) < 0)
         return -1;
     sql = sqlf(err,
-               "CREATE TABLE IF NOT EXISTS %s (version bigint PRIMARY KEY, name text NOT NULL, "
+               "CREATE TABLE IF NOT EXISTS %s (version numeric[] PRIMARY KEY, name text NOT NULL, "
                "checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(), "
                "duration_ms integer NOT NULL DEFAULT 0, applied_by text, statements_done "
                "integer NOT NULL DEFAULT 0, success boolean NOT NULL); "
                "CREATE TABLE IF NOT EXISTS %s (name text PRIMARY KEY, version bigint NOT NULL, "
                "updated_at timestamptz NOT NULL DEFAULT now())",
                t->migrations, t->tasks);
-    return sql ? run_sqlf_result(sw_db_command(db, sql, err), sql) : -1;
+    if (!sql || run_sqlf_result(sw_db_command(db, sql, err), sql) < 0)
+        return -1;
+    return convert_bigint_versions(db, t, err);
 }
 
 int sw_history_exists(struct sw_db *db, const struct sw_tables *t, bool *exists, sw_err *err)
@@ -160,9 +186,25 @@ static int parse_u64(const char *s, uint64_t *out, sw_err *err)
     return 0;
 }
 
+int sw_history_parse_version(const char *text, struct sw_version *v, sw_err *err)
+{
+    size_t len = strlen(text);
+    const char *why;
+
+    if (len >= 2 && text[0] == '{' && text[len - 1] == '}') {
+        text++;
+        len -= 2;
+    }
+    if (sw_version_parse(text, len, ",", v, &why) < 0) {
+        sw_err_set(err, "unexpected version '%s' in a slipway table: %s", text, why);
+        return -1;
+    }
+    return 0;
+}
+
 static int fill_row(const PGresult *r, int i, struct sw_history_row *row, sw_err *err)
 {
-    if (parse_u64(sw_pq->PQgetvalue(r, i, 0), &row->version, err) < 0)
+    if (sw_history_parse_version(sw_pq->PQgetvalue(r, i, 0), &row->version, err) < 0)
         return -1;
     row->name = strdup(sw_pq->PQgetvalue(r, i, 1));
     row->checksum = strdup(sw_pq->PQgetvalue(r, i, 2));
@@ -178,7 +220,7 @@ static int fill_row(const PGresult *r, int i, struct sw_history_row *row, sw_err
 int sw_history_read(struct sw_db *db, const struct sw_tables *t, struct sw_history *h, sw_err *err)
 {
     char *sql = sqlf(err,
-                     "SELECT version, name, checksum, success, statements_done FROM %s "
+                     "SELECT version::text, name, checksum, success, statements_done FROM %s "
                      "ORDER BY version",
                      t->migrations);
     PGresult *r = sql ? sw_db_exec(db, sql, err) : NULL;
@@ -211,15 +253,17 @@ void sw_history_free(struct sw_history *h)
     memset(h, 0, sizeof *h);
 }
 
-const struct sw_history_row *sw_history_find(const struct sw_history *h, uint64_t version)
+const struct sw_history_row *sw_history_find(const struct sw_history *h,
+                                             const struct sw_version *version)
 {
     size_t lo = 0, hi = h->n;
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (h->rows[mid].version == version)
+        int c = sw_version_cmp(&h->rows[mid].version, version);
+        if (c == 0)
             return &h->rows[mid];
-        if (h->rows[mid].version < version)
+        if (c < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -239,15 +283,16 @@ static char *insert_sql(struct sw_db *db, const struct sw_tables *t, const struc
     char *name = sw_db_quote_literal(db, m->name, err);
     char *sum = name ? sw_db_quote_literal(db, checksum, err) : NULL;
     char *by = sum ? sw_db_quote_literal(db, " (slipway " SLIPWAY_VERSION ", ", err) : NULL;
+    char version[SW_VERSION_TEXT_MAX];
     char *sql = NULL;
 
     if (by)
         sql = sqlf(err,
                    "INSERT INTO %s AS h (version, name, checksum, applied_at, duration_ms, "
-                   "applied_by, statements_done, success) VALUES (%" PRIu64 ", %s, %s, now(), "
+                   "applied_by, statements_done, success) VALUES ('{%s}', %s, %s, now(), "
                    "%" PRId64 ", current_user || %s || current_setting('application_name') || ')', "
                    "%d, %s)",
-                   t->migrations, m->version, name, sum,
+                   t->migrations, sw_version_format(&m->version, ',', version), name, sum,
                    duration_ms > INT32_MAX ? (int64_t)INT32_MAX : duration_ms, by, statements_done,
                    success ? "true" : "false");
     free(name);
@@ -265,11 +310,13 @@ char *sw_history_commit_sql(struct sw_db *db, const struct sw_tables *t,
                             const char *then, sw_err *err)
 {
     char *insert = insert_sql(db, t, m, checksum, duration_ms, 0, true, err);
-    char *sql = insert ? sqlf(err,
-                              "DELETE FROM %s WHERE version = %" PRIu64 " AND NOT success; "
-                              "%s; %s",
-                              t->migrations, m->version, insert, then)
-                       : NULL;
+    char version[SW_VERSION_TEXT_MAX];
+    char *sql =
+        insert ? sqlf(err,
+                      "DELETE FROM %s WHERE version = '{%s}' AND NOT success; "
+                      "%s; %s",
+                      t->migrations, sw_version_format(&m->version, ',', version), insert, then)
+               : NULL;
 
     free(insert);
     return sql;
@@ -293,16 +340,18 @@ int sw_history_record(struct sw_db *db, const struct sw_tables *t, const struct 
     return sql ? run_sqlf_result(sw_db_command(db, sql, err), sql) : -1;
 }
 
-int sw_history_set_checksum(struct sw_db *db, const struct sw_tables *t, uint64_t version,
-                            const char *checksum, sw_err *err)
+int sw_history_set_checksum(struct sw_db *db, const struct sw_tables *t,
+                            const struct sw_version *version, const char *checksum, sw_err *err)
 {
-    char v[24];
+    char v[SW_VERSION_TEXT_MAX + 2];
     const char *params[] = {v, checksum};
     char *sql = sqlf(err, "UPDATE %s SET checksum = $2 WHERE version = $1", t->migrations);
 
     if (!sql)
         return -1;
-    snprintf(v, sizeof v, "%" PRIu64, version);
+    v[0] = '{';
+    sw_version_format(version, ',', v + 1);
+    strcat(v, "}");
     return run_sqlf_result(sw_db_commandp(db, sql, 2, params, err), sql);
 }
 

@@ -21,7 +21,7 @@ struct sw_tables {
 };
 
 struct sw_history_row {
-    uint64_t version;
+    struct sw_version version;
     char *name;
     char *checksum;
     bool success; /* false: a no-transaction migration stopped after statements_done */
@@ -48,15 +48,21 @@ struct sw_task_versions {
 int sw_tables_init(struct sw_tables *t, struct sw_db *db, const char *configured, sw_err *err);
 void sw_tables_free(struct sw_tables *t);
 
-/* Creates the schema and both tables when missing. Call it under the upgrade lock: concurrent
- * CREATE ... IF NOT EXISTS can still fail on the catalog's unique indexes. */
+/* Creates the schema and both tables when missing, and converts a history table written by
+ * slipway 0.1 (version bigint) to the version numeric[] that holds dotted versions. Call it
+ * under the upgrade lock: concurrent CREATE ... IF NOT EXISTS can still fail on the
+ * catalog's unique indexes, and the conversion rewrites the table. */
 int sw_history_create(struct sw_db *db, const struct sw_tables *t, sw_err *err);
 /* Whether the history table exists (status must not create anything). */
 int sw_history_exists(struct sw_db *db, const struct sw_tables *t, bool *exists, sw_err *err);
 
 int sw_history_read(struct sw_db *db, const struct sw_tables *t, struct sw_history *h, sw_err *err);
 void sw_history_free(struct sw_history *h);
-const struct sw_history_row *sw_history_find(const struct sw_history *h, uint64_t version);
+const struct sw_history_row *sw_history_find(const struct sw_history *h,
+                                             const struct sw_version *version);
+/* A version as PostgreSQL prints the history column: "{1,12,22}" (numeric[]) or "42"
+ * (bigint, a table slipway 0.1 wrote and an upgrade has not converted yet). */
+int sw_history_parse_version(const char *text, struct sw_version *v, sw_err *err);
 
 /* Inserts or updates m's row (no-transaction progress); duration and applied_at are measured
  * up to now. */
@@ -70,8 +76,8 @@ int sw_history_record(struct sw_db *db, const struct sw_tables *t, const struct 
 char *sw_history_commit_sql(struct sw_db *db, const struct sw_tables *t,
                             const struct sw_migration *m, const char *checksum, int64_t duration_ms,
                             const char *then, sw_err *err);
-int sw_history_set_checksum(struct sw_db *db, const struct sw_tables *t, uint64_t version,
-                            const char *checksum, sw_err *err);
+int sw_history_set_checksum(struct sw_db *db, const struct sw_tables *t,
+                            const struct sw_version *version, const char *checksum, sw_err *err);
 
 int sw_task_versions_read(struct sw_db *db, const struct sw_tables *t, struct sw_task_versions *v,
                           sw_err *err);

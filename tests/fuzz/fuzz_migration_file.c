@@ -40,7 +40,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void check(const struct sw_migration *m, size_t input_len)
 {
-    FUZZ_ASSERT(m->version == 1 && strcmp(m->name, "0001_fuzz.sql") == 0, "wrong identity");
+    FUZZ_ASSERT(m->version.n == 1 && m->version.part[0] == 1 &&
+                    strcmp(m->name, "0001_fuzz.sql") == 0,
+                "wrong identity");
     FUZZ_ASSERT(m->content_len <= input_len, "content grew");
     FUZZ_ASSERT(memchr(m->content, '\0', m->content_len) == NULL, "NUL in content");
     FUZZ_ASSERT(m->content[m->content_len] == '\0', "content not terminated");

@@ -11,7 +11,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char name[NAME_MAX + 1];
-    uint64_t version = 0;
+    struct sw_name parsed = {.version = {.n = 0}};
     sw_err err;
 
     if (size == 0 || size > NAME_MAX || memchr(data, '\0', size) || memchr(data, '/', size))
@@ -20,15 +20,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     name[size] = '\0';
     memset(err.msg, 0x55, sizeof err.msg); /* a missing terminator must not go unnoticed */
 
-    switch (sw_migration_parse_name(name, &version, &err)) {
+    switch (sw_migration_parse_name(name, &parsed, &err)) {
     case SW_NAME_MIGRATION:
-        FUZZ_ASSERT(version >= 1, "version 0 accepted for '%s'", name);
+        FUZZ_ASSERT(parsed.version.n >= 1 && parsed.version.n <= SW_VERSION_MAX_PARTS &&
+                        (parsed.version.n == 1 || parsed.version.part[parsed.version.n - 1] != 0),
+                    "version not normalised for '%s'", name);
         FUZZ_ASSERT(size > 4 && memcmp(name + size - 4, ".sql", 4) == 0 && name[0] != '.',
                     "'%s' accepted", name);
         FUZZ_ASSERT(fuzz_clean_text(name, size), "a migration name with raw bytes accepted");
         break;
     case SW_NAME_IGNORED:
         break;
+    case SW_NAME_SKIPPED:
     case SW_NAME_INVALID: {
         const char *end = memchr(err.msg, '\0', sizeof err.msg);
         FUZZ_ASSERT(end != NULL, "message not terminated");

@@ -280,7 +280,9 @@ static void every_key(void)
            s_(cfg.database.url));
     TAP_OK(cfg.database.connect_timeout_ms == 10000, "full: connect_timeout 10s");
     TAP_OK(cfg.database.wait_ms == 3600000, "full: wait 1h");
-    TAP_OK(cfg.database.requires.set && cfg.database.requires.value == 42, "full: requires 42");
+    TAP_OK(cfg.database.requires.set && cfg.database.requires.value.n == 1 &&
+               cfg.database.requires.value.part[0] == 42,
+           "full: requires 42");
     TAP_OK(cfg.database.max_ahead.set && cfg.database.max_ahead.value == 0,
            "full: max_ahead 0 is set");
 
@@ -457,14 +459,28 @@ static void code_maps(void)
 static void numbers(void)
 {
     struct sw_config cfg;
-    static const char *const bad[] = {"-1", "abc", "1x", "+1", " ", "18446744073709551616", "1.0"};
+    static const char *const bad[] = {"-1", "abc", "1x", "+1", " ", "18446744073709551616"};
+    static const char *const bad_versions[] = {"1.", ".1", "1..2", "1_2", "1.2.3.4.5.6.7.8.9",
+                                               "v1"};
     char ini[128];
 
     load_ok("[database]\nrequires = 7\n", &cfg, "requires only");
-    TAP_OK(cfg.database.requires.set && cfg.database.requires.value == 7 &&
-               !cfg.database.max_ahead.set,
+    TAP_OK(cfg.database.requires.set && cfg.database.requires.value.n == 1 &&
+               cfg.database.requires.value.part[0] == 7 && !cfg.database.max_ahead.set,
            "requires 7, max_ahead unset");
     sw_config_free(&cfg);
+    load_ok("[database]\nrequires = 1.12.0\n", &cfg, "dotted requires");
+    TAP_OK(cfg.database.requires.set && cfg.database.requires.value.n == 2 &&
+               cfg.database.requires.value.part[0] == 1 &&
+               cfg.database.requires.value.part[1] == 12,
+           "requires 1.12.0 is 1.12");
+    sw_config_free(&cfg);
+    for (size_t i = 0; i < sizeof bad_versions / sizeof bad_versions[0]; i++) {
+        snprintf(ini, sizeof ini, "[database]\nrequires = %s\n", bad_versions[i]);
+        expect_err(ini, 2, "bad version",
+                   "bad value '%s' for requires (expected a version such as 42 or 1.12.22)",
+                   bad_versions[i]);
+    }
     load_ok("[database]\nmax_ahead = 2\nrequires =\n", &cfg, "max_ahead, empty requires");
     TAP_OK(!cfg.database.requires.set && cfg.database.max_ahead.set &&
                cfg.database.max_ahead.value == 2,
@@ -479,7 +495,8 @@ static void numbers(void)
         if (strcmp(bad[i], " ") == 0)
             continue; /* inih strips it to the empty value, which is "unset" */
         expect_err(ini, 2, "bad number",
-                   "bad value '%s' for requires (expected a non-negative integer)", bad[i]);
+                   "bad value '%s' for requires (expected a version such as 42 or 1.12.22)",
+                   bad[i]);
     }
 }
 
