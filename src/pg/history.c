@@ -220,8 +220,9 @@ static int fill_row(const PGresult *r, int i, struct sw_history_row *row, sw_err
 int sw_history_read(struct sw_db *db, const struct sw_tables *t, struct sw_history *h, sw_err *err)
 {
     char *sql = sqlf(err,
+                     /* h.version: a bare "version" would name the text column */
                      "SELECT version::text, name, checksum, success, statements_done FROM %s "
-                     "ORDER BY version",
+                     "AS h ORDER BY h.version",
                      t->migrations);
     PGresult *r = sql ? sw_db_exec(db, sql, err) : NULL;
     int n = r ? sw_pq->PQntuples(r) : 0, rc = 0;

@@ -77,7 +77,7 @@ like "$OUT" "0002_slow.sql" "transactional: the message names the migration"
 like "$OUT" "upgrade failed at 0002_slow.sql" "transactional: and says the upgrade failed there"
 is "$(stray_lines "$OUT")" 0 "transactional: every output line is one of slipway's one-line messages"
 echo "$OUT" | sed 's/^/#   | /'
-is "$(q "SELECT string_agg(version || ':' || success, ',' ORDER BY version) FROM slipway_migrations")" "1:true" \
+is "$(q "SELECT string_agg(array_to_string(version, '.') || ':' || success, ',' ORDER BY version) FROM slipway_migrations")" "1:true" \
     "transactional: no history row for the interrupted migration"
 is "$(q "SELECT count(*) FROM side") $(q "SELECT to_regclass('t2') IS NULL")" "0 t" \
     "transactional: and none of its effects"
@@ -85,7 +85,7 @@ is "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")" 0 "transac
 
 "$SLIPWAY" -q -c "$CONF" --upgrade >"$TMP/re.log" 2>&1
 is "$?" 0 "transactional: the rerun exits 0"
-is "$(q "SELECT string_agg(version || ':' || success, ',' ORDER BY version) FROM slipway_migrations") $(q "SELECT count(*) FROM side WHERE version = 2")" \
+is "$(q "SELECT string_agg(array_to_string(version, '.') || ':' || success, ',' ORDER BY version) FROM slipway_migrations") $(q "SELECT count(*) FROM side WHERE version = 2")" \
     "1:true,2:true 2" "transactional: the rerun applied it, once"
 
 # ---- a no-transaction migration, interrupted half-way -----------------------------------
@@ -106,7 +106,7 @@ like "$OUT" "0003_notx.sql: 3 of 5 statements applied; the next upgrade resumes 
     "no-transaction: the message says how far it got and where the rerun resumes"
 is "$(stray_lines "$OUT")" 0 "no-transaction: every output line is one of slipway's one-line messages"
 echo "$OUT" | sed 's/^/#   | /'
-is "$(q "SELECT statements_done || ':' || success FROM slipway_migrations WHERE version = 3")" "3:false" \
+is "$(q "SELECT statements_done || ':' || success FROM slipway_migrations WHERE version = '{3}'")" "3:false" \
     "no-transaction: history says 3 statements done, not successful"
 is "$(q "SELECT string_agg(x::text, ',' ORDER BY x) FROM nt3")" "1" \
     "no-transaction: exactly the effects of those 3 statements"
@@ -115,7 +115,7 @@ is "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")" 0 "no-tran
 "$SLIPWAY" -c "$CONF" --upgrade >"$TMP/re.log" 2>&1
 is "$?" 0 "no-transaction: the rerun exits 0"
 like "$(cat "$TMP/re.log")" "0003_notx.sql: resuming at statement 4 of 5" "no-transaction: and resumes at statement 4"
-is "$(q "SELECT statements_done || ':' || success FROM slipway_migrations WHERE version = 3") $(q "SELECT string_agg(x::text, ',' ORDER BY x) FROM nt3")" \
+is "$(q "SELECT statements_done || ':' || success FROM slipway_migrations WHERE version = '{3}'") $(q "SELECT string_agg(x::text, ',' ORDER BY x) FROM nt3")" \
     "5:true 1,5" "no-transaction: converged: 5 of 5 done, all effects there"
 "$SLIPWAY" -c "$CONF" --upgrade >"$TMP/re.log" 2>&1
 like "$(cat "$TMP/re.log")" "nothing to do: schema version 3" "a further run has nothing to do"
@@ -151,7 +151,7 @@ OUT=$(grep -v 'waiting for the upgrade lock' "$TMP/waiter.log")
 echo "$OUT" | sed 's/^/#   waiter | /'
 is "$wrc" 0 "waiter: reconnected, took over and finished (${MS} ms)"
 like "$(cat "$TMP/waiter.log")" "reconnecting" "waiter: said it lost the connection and reconnected"
-is "$(q "SELECT success FROM slipway_migrations WHERE version = 4") $(q "SELECT count(*) FROM side WHERE version = 4")" \
+is "$(q "SELECT success FROM slipway_migrations WHERE version = '{4}'") $(q "SELECT count(*) FROM side WHERE version = 4")" \
     "t 1" "waiter: applied the migration, once"
 is "$(stray_lines "$OUT")" 0 "waiter: every output line is one of slipway's one-line messages"
 "$SLIPWAY" -q -c "$CONF" --upgrade >"$TMP/re.log" 2>&1

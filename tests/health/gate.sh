@@ -23,7 +23,7 @@ n=$(ls "$TMP"/s*/started 2>/dev/null | wc -l)
 is "$n" 0 "10 gated supervisors: no server started before the upgrade"
 out=$(SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/s1/health.sock "$SLIPWAY" -c "$CONF" health)
 is "$?" 1 "health through the socket while gated: 1"
-like "$out" "schema version 0 is behind" "the supervisor's live answer"
+like "$out" "schema version none is behind" "the supervisor's live answer"
 is "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'slipway wait%'")" 10 \
     "each gated supervisor holds one LISTEN connection"
 
@@ -77,7 +77,7 @@ elapsed=$(($(now_ms) - start))
 is "$rc" 3 "wait_timeout expired: 3"
 [ "$elapsed" -ge 600 ] && [ "$elapsed" -lt 3000 ]
 ok $? "after about wait_timeout ($elapsed ms)"
-like "$(cat "$TMP/wt.log")" "schema version 0 is behind" "says what it waited for"
+like "$(cat "$TMP/wt.log")" "schema version none is behind" "says what it waited for"
 
 # slipway wait: LISTEN-driven.
 start=$(now_ms)

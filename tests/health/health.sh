@@ -11,7 +11,7 @@ write_config '[serve]' "health_socket = $TMP/none.sock"
 
 sw health
 is "$RC" 1 "fresh database: unhealthy"
-is "$OUT" "database: schema version 0 is behind, this image needs 2" "one line: which dependency, have vs need"
+is "$OUT" "database: schema version none is behind, this image needs 2" "one line: which dependency, have vs need"
 sw --upgrade
 sw health
 is "$RC" 0 "after the upgrade: healthy"
@@ -27,7 +27,7 @@ printf '[database]\nrequires = 1\nmax_ahead = 0\n' >"$TMP/ahead.ini"
 out=$(SLIPWAY_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$DB" SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/none.sock \
     "$SLIPWAY" -c "$TMP/ahead.ini" health)
 is "$?" 1 "max_ahead = 0: a schema ahead of requires is unhealthy"
-like "$out" "schema version 2 is more than 0 ahead of 1" "max_ahead message"
+like "$out" "schema version 2 is more than 0 migrations ahead of 1" "max_ahead message"
 printf '[database]\nrequires = 3\n' >"$TMP/newer.ini"
 out=$(SLIPWAY_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$DB" SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/none.sock \
     "$SLIPWAY" -c "$TMP/newer.ini" health)

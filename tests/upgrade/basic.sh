@@ -39,10 +39,10 @@ is "$(q "SELECT string_agg(id || ':' || note, ',' ORDER BY id) FROM orders")" \
 for t in flyway_t gomigrate_t dbmate_t; do
     is "$(q "SELECT to_regclass('$t') IS NOT NULL")" t "table $t created"
 done
-is "$(q "SELECT name FROM slipway_migrations WHERE version = 3")" 3_gomigrate.up.sql \
+is "$(q "SELECT name FROM slipway_migrations WHERE version = '{3}'")" 3_gomigrate.up.sql \
     "golang-migrate .down.sql ignored, .up.sql recorded"
 want=$(tr -d '\r' <"$MIG/3_gomigrate.up.sql" | sha256sum | cut -d' ' -f1)
-is "$(q "SELECT checksum FROM slipway_migrations WHERE version = 3")" "$want" \
+is "$(q "SELECT checksum FROM slipway_migrations WHERE version = '{3}'")" "$want" \
     "checksum is the SHA-256 of the content with CRLF normalised"
 is "$(q "SELECT count(*) FROM slipway_migrations WHERE applied_by LIKE '%slipway%' AND duration_ms >= 0")" \
     4 "applied_by and duration_ms recorded"

@@ -62,11 +62,11 @@ printf 'INSERT INTO ledger VALUES (33);\nSELECT pg_sleep(1);\n' >"$MIG/0033_race
 "$SLIPWAY" -c "$CONF" --upgrade >"$TMP/race.log" 2>&1 &
 pid=$!
 wait_running '%pg_sleep(1)%'
-q "INSERT INTO slipway_migrations (version, name, checksum, applied_at, duration_ms, applied_by, statements_done, success) VALUES (33, '0033_race.sql', 'x', now(), 0, 'the killed upgrader', 0, true)" >/dev/null
+q "INSERT INTO slipway_migrations (version, name, checksum, applied_at, duration_ms, applied_by, statements_done, success) VALUES ('{33}', '0033_race.sql', 'x', now(), 0, 'the killed upgrader', 0, true)" >/dev/null
 wait "$pid"
 is "$?" 1 "an upgrader whose version was committed meanwhile fails (1)"
 like "$(cat "$TMP/race.log")" "0033_race.sql: cannot record it" "and says so"
 is "$(q "SELECT count(*) FROM ledger WHERE version = 33")" 0 "its run of the migration was rolled back"
-is "$(q "SELECT applied_by FROM slipway_migrations WHERE version = 33")" "the killed upgrader" "the first record stands"
+is "$(q "SELECT applied_by FROM slipway_migrations WHERE version = '{33}'")" "the killed upgrader" "the first record stands"
 
 done_testing

@@ -23,7 +23,7 @@ is "$RC" 1 "a failing no-transaction statement exits 1"
 like "$OUT" "0002_index.sql:5: ERROR: duplicate key value" "error names the file and its line"
 like "$OUT" "SQLSTATE 23505" "error carries the SQLSTATE"
 like "$OUT" "resumes at statement 3" "says where the next run resumes"
-is "$(q "SELECT statements_done || ' ' || success FROM slipway_migrations WHERE version = 2")" \
+is "$(q "SELECT statements_done || ' ' || success FROM slipway_migrations WHERE version = '{2}'")" \
     "2 false" "progress recorded: 2 statements done, not successful"
 is "$(q "SELECT count(*) FROM items")" 1 "statements before the failure stay applied"
 is "$(q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_id'::regclass")" t \
@@ -39,10 +39,10 @@ like "$OUT" "0002_index.sql: resuming at statement 3 of 4" "resumes at the faile
 like "$OUT" "[1/1] 0002_index.sql applied in" "progress line for the resumed file"
 is "$(q "SELECT string_agg(id::text, ',' ORDER BY id) FROM items")" "1,2,3" \
     "earlier statements were not run twice"
-is "$(q "SELECT statements_done || ' ' || success FROM slipway_migrations WHERE version = 2")" \
+is "$(q "SELECT statements_done || ' ' || success FROM slipway_migrations WHERE version = '{2}'")" \
     "4 true" "history row complete"
 want=$(sha256sum <"$MIG/0002_index.sql" | cut -d' ' -f1)
-is "$(q "SELECT checksum FROM slipway_migrations WHERE version = 2")" "$want" \
+is "$(q "SELECT checksum FROM slipway_migrations WHERE version = '{2}'")" "$want" \
     "checksum of the fixed file recorded"
 
 cat >"$MIG/0003_broken.sql" <<'SQL'
@@ -56,7 +56,7 @@ is "$RC" 1 "a failing transactional migration exits 1"
 like "$OUT" "0003_broken.sql:4: ERROR: relation \"no_such_table\" does not exist" \
     "server error with file and line"
 is "$(q "SELECT to_regclass('broken_t') IS NULL")" t "nothing of it was committed"
-is "$(q "SELECT count(*) FROM slipway_migrations WHERE version = 3")" 0 "no history row"
+is "$(q "SELECT count(*) FROM slipway_migrations WHERE version = '{3}'")" 0 "no history row"
 
 # The line is the file's whatever slipway sends before it in the same query: the server
 # counts characters, not bytes, and a dbmate file's lines count from the top of the file.
@@ -96,7 +96,7 @@ rm "$MIG/0003_quote.sql"
 printf 'CREATE TABLE tail_t (x int)\n-- no newline after this comment' >"$MIG/0003_tail.sql"
 sw --upgrade
 is "$RC" 0 "a file ending without ';' in a comment without newline applies"
-is "$(q "SELECT count(*) FROM slipway_migrations WHERE version = 3 AND success")" 1 \
+is "$(q "SELECT count(*) FROM slipway_migrations WHERE version = '{3}' AND success")" 1 \
     "and is recorded"
 
 done_testing

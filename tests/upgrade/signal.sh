@@ -28,7 +28,7 @@ ok $? "the no-transaction migration is running"
 kill -INT "$pid"
 wait "$pid"
 is "$?" 130 "exit 128+SIGINT"
-is "$(q "SELECT statements_done || ' ' || success FROM slipway_migrations WHERE version = 1")" \
+is "$(q "SELECT statements_done || ' ' || success FROM slipway_migrations WHERE version = '{1}'")" \
     "1 false" "the first statement is recorded, the cancelled one is not"
 is "$(advisory_locks)" 0 "the lock is free"
 

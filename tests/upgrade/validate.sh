@@ -22,13 +22,13 @@ like "$OUT" "file checksum $new" "drift shows the file's checksum"
 is "$(q "SELECT to_regclass('v4') IS NULL")" t "nothing ran after drift was found"
 
 sw status --json
-like "$OUT" "\"drift\":[{\"version\":1,\"name\":\"0001_one.sql\",\"recorded\":\"$old\",\"file\":\"$new\"}]" \
+like "$OUT" "\"drift\":[{\"version\":\"1\",\"name\":\"0001_one.sql\",\"recorded\":\"$old\",\"file\":\"$new\"}]" \
     "status --json lists the drift with both checksums"
 
 sw --upgrade --repair-checksums
 is "$RC" 0 "--repair-checksums exits 0"
 like "$OUT" "0001_one.sql: checksum repaired" "repair is logged"
-is "$(q "SELECT checksum FROM slipway_migrations WHERE version = 1")" "$new" "checksum updated"
+is "$(q "SELECT checksum FROM slipway_migrations WHERE version = '{1}'")" "$new" "checksum updated"
 is "$(q "SELECT to_regclass('v4') IS NOT NULL")" t "pending migrations ran after the repair"
 
 printf 'CREATE TABLE v2 (x int);\n' >"$MIG/0002_two.sql"
@@ -41,7 +41,7 @@ write_config "out_of_order = true"
 sw --upgrade
 is "$RC" 0 "out_of_order = true applies it"
 like "$OUT" "[1/1] 0002_two.sql applied in" "the older migration ran"
-is "$(q "SELECT max(version) FROM slipway_migrations")" 4 "schema version unchanged"
+is "$(q "SELECT array_to_string(max(version), '.') FROM slipway_migrations")" 4 "schema version unchanged"
 
 rm "$MIG/0004_four.sql"
 sw --upgrade
