@@ -504,26 +504,43 @@ static int check_dbmate_layout(const char *name, const struct layout *lay, sw_er
     return 0;
 }
 
-/* A no-transaction marker anywhere in the leading comment block (blank and "--" lines):
- * slipway's own, or Mattermost's morph one. dbmate's "transaction:false" is an option of
- * its "-- migrate:up" line (parse_dbmate_options). */
+/* Whether the "--" comment p..end is exactly a no-transaction marker (blanks around it):
+ * slipway's own, or Mattermost's morph one. */
+static bool is_no_tx_marker(const char *p, const char *end)
+{
+    const char *rest = marker_rest(p, end, NO_TX_MARKER);
+
+    if (rest == NULL)
+        rest = marker_rest(p, end, MORPH_NO_TX_MARKER);
+    while (rest != NULL && rest < end && is_blank(*rest))
+        rest++;
+    return rest == end;
+}
+
+/* A no-transaction marker anywhere in the leading comment block: the "--" and block
+ * comments before the first statement. dbmate's "transaction:false" is an option of its
+ * "-- migrate:up" line (parse_dbmate_options). */
 static bool leading_no_tx_marker(const char *text, size_t len)
 {
-    for (size_t pos = 0; pos < len;) {
-        const char *p = text + pos;
-        const char *nl = memchr(p, '\n', len - pos);
-        const char *end = nl != NULL ? nl : text + len;
-        const char *rest = marker_rest(p, end, NO_TX_MARKER);
+    const char *p = text, *end = text + len;
 
-        if (rest == NULL)
-            rest = marker_rest(p, end, MORPH_NO_TX_MARKER);
-        while (rest != NULL && rest < end && is_blank(*rest))
-            rest++;
-        if (rest == end)
-            return true;
-        if (!is_blank_or_comment(p, end))
+    while (p < end) {
+        if (is_blank(*p) || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v') {
+            p++;
+        } else if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
+            const char *close = memmem(p + 2, (size_t)(end - p - 2), "*/", 2);
+            if (close == NULL)
+                return false;
+            p = close + 2;
+        } else if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            const char *eol = nl != NULL ? nl : end;
+            if (is_no_tx_marker(p, eol))
+                return true;
+            p = eol;
+        } else {
             return false;
-        pos = nl != NULL ? (size_t)(nl - text) + 1 : len;
+        }
     }
     return false;
 }

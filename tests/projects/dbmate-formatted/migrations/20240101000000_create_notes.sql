@@ -1,0 +1,5 @@
+-- migrate:up
+CREATE TABLE notes (id int PRIMARY KEY, body text);
+
+-- migrate:down
+DROP TABLE notes;

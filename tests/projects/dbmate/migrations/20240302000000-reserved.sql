@@ -1,0 +1,4 @@
+-- migrate:up
+-- nothing here yet
+
+-- migrate:down

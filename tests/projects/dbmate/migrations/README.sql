@@ -1,0 +1,2 @@
+-- How to write a migration: see CONTRIBUTING.md
+DROP TABLE users;

@@ -1,0 +1,2 @@
+CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL);
+INSERT INTO accounts VALUES (1, 'ada');

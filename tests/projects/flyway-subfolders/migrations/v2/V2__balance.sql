@@ -1,0 +1,1 @@
+ALTER TABLE accounts ADD COLUMN balance numeric NOT NULL DEFAULT 0;

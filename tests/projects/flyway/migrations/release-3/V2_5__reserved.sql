@@ -1,0 +1,1 @@
+-- Reserved: this change moved to a later release.

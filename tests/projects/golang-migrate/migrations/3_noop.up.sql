@@ -1,0 +1,1 @@
+-- This migration intentionally left empty: the change was reverted before release.

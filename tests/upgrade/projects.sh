@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Real projects' migration directories (tests/projects/TOOL/migrations, written the way
+# Flyway, dbmate and golang-migrate projects write them) run unchanged: slipway's result,
+# schema and data, equals applying the same files with psql in that tool's order (the
+# hand-written tests/projects/TOOL/order: `psql -1 -f`, or `psql -f` for what the tool runs
+# outside a transaction; dbmate's up section only).
+TEST_NAME=projects
+. "$SRCDIR/tests/upgrade/lib.sh"
+
+REF="${DB}_ref"
+trap 'dropdb --if-exists --force "$REF" 2>/dev/null; cleanup_db' EXIT
+
+# dbmate's up section: the lines after "-- migrate:up" up to "-- migrate:down", indented or not.
+up_section() {
+    awk '/^[ \t]*--[ \t]*migrate:down/ { exit } up { print } /^[ \t]*--[ \t]*migrate:up/ { up = 1 }' "$1"
+}
+
+# reference DIR: applies DIR/order with psql into a fresh $REF.
+reference() {
+    local dir=$1 file mode
+    dropdb --if-exists --force "$REF" && createdb "$REF" || return 1
+    while read -r file mode; do
+        case "$file" in '#'* | '') continue ;; esac
+        case "$mode" in
+        tx) psql -X -q -v ON_ERROR_STOP=1 -d "$REF" -1 -f "$dir/migrations/$file" ;;
+        notx) psql -X -q -v ON_ERROR_STOP=1 -d "$REF" -f "$dir/migrations/$file" ;;
+        dbmate-tx) up_section "$dir/migrations/$file" | psql -X -q -v ON_ERROR_STOP=1 -d "$REF" -1 ;;
+        dbmate-notx) up_section "$dir/migrations/$file" | psql -X -q -v ON_ERROR_STOP=1 -d "$REF" ;;
+        *) echo "# bad mode '$mode' in $dir/order"; return 1 ;;
+        esac || { echo "# psql failed on $file"; return 1; }
+    done <"$dir/order"
+}
+
+# dump DB: schema and data, without slipway's tables and pg_dump's comments and \restrict keys.
+dump() {
+    pg_dump --no-owner --no-privileges -T slipway_migrations -T slipway_tasks -d "$1" |
+        grep -v -e '^--' -e '^\\restrict' -e '^\\unrestrict' -e '^$'
+}
+
+# project NAME: slipway on a fresh $DB, psql on $REF; compares them.
+project() {
+    local name=$1 dir="$SRCDIR/tests/projects/$1"
+    dropdb --force "$DB" && createdb "$DB" || return 1
+    printf '[database]\nurl = host=%s port=%s dbname=%s\n[migrations]\ndir = %s\n' \
+        "$PGHOST" "$PGPORT" "$DB" "$dir/migrations" >"$CONF"
+    sw --upgrade
+    is "$RC" 0 "$name: upgrade exits 0"
+    [ "$RC" = 0 ] || echo "$OUT" | sed 's/^/#   /'
+    reference "$dir"
+    is "$?" 0 "$name: psql applies the same files in $name's order"
+    dump "$DB" >"$TMP/$name.slipway.sql"
+    dump "$REF" >"$TMP/$name.psql.sql"
+    [ -s "$TMP/$name.psql.sql" ] && cmp -s "$TMP/$name.slipway.sql" "$TMP/$name.psql.sql"
+    ok $? "$name: same schema and data as psql"
+    diff "$TMP/$name.psql.sql" "$TMP/$name.slipway.sql" | head -20 | sed 's/^/#   /'
+    is "$(q "SELECT count(*) FROM slipway_migrations WHERE success")" \
+        "$(grep -cv -e '^#' -e '^$' "$dir/order")" "$name: every file of the order recorded"
+    UPGRADE_OUT=$OUT
+    "$SLIPWAY" -c "$CONF" health >"$LOG" 2>&1
+    is "$?" 0 "$name: health is healthy"
+    sw --upgrade
+    like "$OUT" "nothing to do" "$name: a second upgrade has nothing to do"
+}
+
+# The two silent defects first: exit 0 and healthy, with a different schema.
+project flyway-subfolders
+is "$(q "SELECT balance FROM accounts")" 100 "flyway-subfolders: V2 and V3 in a sub-folder applied"
+project dbmate-formatted
+is "$(q "SELECT count(*) FROM information_schema.columns WHERE table_name = 'notes' AND column_name = 'title'")" \
+    1 "dbmate-formatted: an indented '-- migrate:down' is not run with the up part"
+
+project flyway
+OUT=$UPGRADE_OUT
+like "$OUT" "[9/9] release-3/nested/V3__audit.sql applied" "flyway: sub-folders scanned, in version order"
+like "$OUT" "V2_1__orders_customer_idx.sql applied in" "flyway: the CONCURRENTLY file applied"
+like "$OUT" "(no transaction: line 1 cannot run in a transaction block)" \
+    "flyway: the upgrade line says it ran outside a transaction"
+like "$OUT" "release-3/V2_5__reserved.sql applied in" "flyway: a comment-only file is recorded"
+like "$OUT" "beforeMigrate.sql: a Flyway callback: slipway does not run callbacks, skipped" \
+    "flyway: the callback is skipped with a warning"
+like "$OUT" "schema version 3" "flyway: schema version 3"
+unlike "$OUT" "U2__orders" "flyway: the undo file is ignored"
+is "$(q "SELECT string_agg(array_to_string(version, '.'), ' ' ORDER BY version) FROM slipway_migrations")" \
+    "1 1.1 1.2 1.9 1.10 2 2.1 2.5 3" "flyway: dotted versions recorded, ordered part by part"
+is "$(q "SELECT string_agg(status, ',') FROM customer")" "seeded+backfilled,seeded+backfilled" \
+    "flyway: 1.10 ran after 1.9"
+sw status
+like "$OUT" "schema version: 3" "flyway: status shows the schema version"
+
+project dbmate
+OUT=$UPGRADE_OUT
+is "$(q "SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'email'")" \
+    1 "dbmate: the indented '-- migrate:down' ends the up part: the column stays"
+like "$OUT" "README.sql: no version in the name: not a migration, skipped" \
+    "dbmate: README.sql is skipped with a warning"
+is "$(q "SELECT min(array_to_string(version, '.')) FROM slipway_migrations")" 0 \
+    "dbmate: version 0 (00000000000000-initial-schema.sql) recorded"
+
+project golang-migrate
+OUT=$UPGRADE_OUT
+like "$OUT" "[1/7] 0_initial.up.sql applied" "golang-migrate: version 0 applied first"
+like "$OUT" "2_items_name_idx.up.sql applied in" "golang-migrate: a lone CREATE INDEX CONCURRENTLY runs"
+like "$OUT" "3_noop.up.sql applied in" "golang-migrate: a comment-only file is recorded"
+is "$(q "SELECT statements_done FROM slipway_migrations WHERE version = '{4}'")" 3 \
+    "golang-migrate: -- morph:nontransactional after a header comment: statement by statement"
+is "$(q "SELECT kind FROM items WHERE name = 'washer'")" spare \
+    "golang-migrate: -- slipway:no-transaction after a block comment is honoured"
+
+done_testing
