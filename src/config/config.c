@@ -115,6 +115,8 @@ struct loader {
     size_t n_tasks;
     sw_err *err;
     bool failed;
+    struct sw_placeholders *placeholders; /* the config's, filled while parsing */
+    struct section placeholder_section;   /* a marker: its keys are not defined */
 };
 
 /* ---- step 1: the file ------------------------------------------------------------------ */
@@ -213,6 +215,8 @@ static struct section *find_section(struct loader *ld, const char *name)
     for (size_t i = 0; i < 3; i++)
         if (strcmp(name, fixed_sections[i].name) == 0)
             return &ld->fixed[i];
+    if (strcmp(name, "placeholders") == 0)
+        return &ld->placeholder_section;
     if (strncmp(name, "task \"", 6) == 0 && len > 7 && name[len - 1] == '"') {
         if (!valid_task_name(name + 6, len - 7)) {
             loader_fail(ld, "bad task name in [%s] (use letters, digits, '_', '-', '.')", name);
@@ -308,6 +312,38 @@ static bool append_continuation(struct loader *ld, struct raw *raw, const char *
     return true;
 }
 
+/* [placeholders] takes any name: each is a ${name} of Flyway's. No environment override:
+ * a value can name a variable itself, value = ${VAR}. */
+static int on_placeholder(struct loader *ld, const char *name, const char *value)
+{
+    struct sw_placeholders *p = ld->placeholders;
+    struct sw_placeholder *grown;
+    sw_err verr;
+
+    if (!valid_task_name(name, strlen(name)))
+        return loader_fail(ld, "bad placeholder name '%s' (use letters, digits, '_', '-', '.')",
+                           name);
+    if (ld->continuation)
+        return loader_fail(ld, "%s: a placeholder value cannot continue on the next line", name);
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->items[i].name, name) == 0)
+            return loader_fail(ld, "duplicate placeholder '%s'", name);
+    grown = realloc(p->items, (p->n + 1) * sizeof *grown);
+    if (!grown)
+        return loader_fail(ld, "out of memory");
+    p->items = grown;
+    grown = &p->items[p->n];
+    grown->name = strdup(name);
+    grown->value = resolve_value(value, false, &verr);
+    if (!grown->name || !grown->value) {
+        free(grown->name);
+        free(grown->value);
+        return loader_fail(ld, "%s: %s", name, grown->name ? verr.msg : "out of memory");
+    }
+    p->n++;
+    return 1;
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
     struct loader *ld = user;
@@ -321,6 +357,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 
     if (ld->failed || !sec)
         return 0;
+    if (sec == &ld->placeholder_section)
+        return on_placeholder(ld, name, value);
     snprintf(base, sizeof base, "%.*s", (int)(is_file ? len - 5 : len), name);
     idx = key_index(sec->def, base);
     if (idx < 0)
@@ -800,7 +838,7 @@ static const char *config_path(const char *explicit_path, bool *must_exist)
 
 int sw_config_load(struct sw_config *cfg, const char *explicit_path, sw_err *err)
 {
-    struct loader ld = {.err = err};
+    struct loader ld = {.err = err, .placeholders = &cfg->placeholders};
     bool must_exist;
     int rc = 0;
 
@@ -850,6 +888,11 @@ void sw_config_free(struct sw_config *cfg)
         sw_words_free(cfg->tasks[i].argv);
     }
     free(cfg->tasks);
+    for (size_t i = 0; i < cfg->placeholders.n; i++) {
+        free(cfg->placeholders.items[i].name);
+        free(cfg->placeholders.items[i].value);
+    }
+    free(cfg->placeholders.items);
     memset(cfg, 0, sizeof *cfg);
 }
 

@@ -74,6 +74,17 @@ struct sw_migrations_conf {
     bool out_of_order;
 };
 
+/* [placeholders]: Flyway's ${name} in Flyway-format migrations becomes value. */
+struct sw_placeholder {
+    char *name;
+    char *value;
+};
+
+struct sw_placeholders {
+    struct sw_placeholder *items;
+    size_t n;
+};
+
 struct sw_config {
     char *path; /* the file read, or NULL when the default file was absent */
     struct sw_serve serve;
@@ -81,6 +92,7 @@ struct sw_config {
     struct sw_migrations_conf migrations;
     struct sw_task *tasks;
     size_t n_tasks;
+    struct sw_placeholders placeholders;
 };
 
 /* Resolves the file from explicit (-c) / $SLIPWAY_CONFIG / the default path, reads and

@@ -4,6 +4,7 @@
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "migdir/migration.h"
+#include "migdir/placeholders.h"
 #include "pid1/spawn.h"
 
 #include <stdio.h>
@@ -46,6 +47,11 @@ int sw_check_main(const struct sw_config *cfg)
     }
     if (sw_migrations_load(cfg->migrations.dir, &set, &err) < 0) {
         sw_error("%s", err.msg);
+        return SW_EXIT_USAGE;
+    }
+    if (sw_placeholders_apply(&set, &cfg->placeholders, &err) < 0) {
+        sw_error("%s", err.msg);
+        sw_migrations_free(&set);
         return SW_EXIT_USAGE;
     }
     if (set.n > 0)

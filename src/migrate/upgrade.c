@@ -5,6 +5,7 @@
 #include "migrate/upgrade.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "migdir/placeholders.h"
 #include "migdir/sqlsplit.h"
 #include "migrate/plan.h"
 #include "pg/dynlib.h"
@@ -502,7 +503,8 @@ static int prepare(struct upgrade *u, const struct sw_config *cfg)
 {
     sw_err err;
 
-    if (sw_migrations_load(cfg->migrations.dir, &u->set, &err) < 0) {
+    if (sw_migrations_load(cfg->migrations.dir, &u->set, &err) < 0 ||
+        sw_placeholders_apply(&u->set, &cfg->placeholders, &err) < 0) {
         sw_error("%s", err.msg);
         return SW_EXIT_USAGE;
     }

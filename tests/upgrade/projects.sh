@@ -18,7 +18,7 @@ up_section() {
 # reference DIR: applies DIR/order with psql into a fresh $REF.
 reference() {
     local dir=$1 file mode
-    dropdb --if-exists --force "$REF" && createdb "$REF" || return 1
+    dropdb --if-exists --force "$REF" 2>/dev/null && createdb "$REF" || return 1
     while read -r file mode; do
         case "$file" in '#'* | '') continue ;; esac
         case "$mode" in
@@ -105,5 +105,28 @@ is "$(q "SELECT statements_done FROM slipway_migrations WHERE version = '{4}'")"
     "golang-migrate: -- morph:nontransactional after a header comment: statement by statement"
 is "$(q "SELECT kind FROM items WHERE name = 'washer'")" spare \
     "golang-migrate: -- slipway:no-transaction after a block comment is honoured"
+
+# Flyway's ${placeholders}: replaced in Flyway's files from [placeholders], an unknown one
+# refused before anything runs; other tools' files are left as written.
+dropdb --force "$DB" && createdb "$DB"
+mkdir -p "$TMP/ph"
+printf 'CREATE TABLE ${table_name} (id int);\nCOMMENT ON TABLE ${table_name} IS $$from ${flyway:filename}$$;\n' \
+    >"$TMP/ph/V1__placeholders.sql"
+printf 'CREATE TABLE dollar (note text);\nINSERT INTO dollar VALUES ($$${kept}$$);\n' >"$TMP/ph/0002_dollar.sql"
+printf '[database]\nurl = host=%s port=%s dbname=%s\n[migrations]\ndir = %s\n' \
+    "$PGHOST" "$PGPORT" "$DB" "$TMP/ph" >"$CONF"
+sw check
+is "$RC" 2 "placeholders: an unknown one fails check (2)"
+like "$OUT" "V1__placeholders.sql:1: unknown placeholder \${table_name} (define it in [placeholders])" \
+    "placeholders: the message names the file, line and placeholder"
+sw --upgrade
+is "$RC/$(q "SELECT to_regclass('slipway_migrations') IS NULL AND to_regclass('dollar') IS NULL")" \
+    "2/t" "placeholders: and --upgrade, before anything runs"
+printf '[placeholders]\ntable_name = widgets\n' >>"$CONF"
+sw --upgrade
+is "$RC" 0 "placeholders: defined in [placeholders], the upgrade runs"
+is "$(q "SELECT obj_description('widgets'::regclass)")" "from V1__placeholders.sql" \
+    "placeholders: \${table_name} and \${flyway:filename} replaced"
+is "$(q "SELECT note FROM dollar")" '${kept}' "placeholders: a slipway-format file is left as written"
 
 done_testing

@@ -500,6 +500,25 @@ static void numbers(void)
     }
 }
 
+static void placeholders(void)
+{
+    struct sw_config cfg;
+
+    setenv("SLIPWAY_TEST_TEAM", "payments", 1);
+    load_ok("[placeholders]\nschema = app\nteam = ${SLIPWAY_TEST_TEAM}\nempty =\n", &cfg,
+            "placeholders");
+    TAP_OK(cfg.placeholders.n == 3 && strcmp(cfg.placeholders.items[0].name, "schema") == 0 &&
+               strcmp(cfg.placeholders.items[0].value, "app") == 0 &&
+               strcmp(cfg.placeholders.items[1].value, "payments") == 0 &&
+               strcmp(cfg.placeholders.items[2].value, "") == 0,
+           "placeholders: any name, ${VAR} expanded, empty allowed");
+    sw_config_free(&cfg);
+    expect_err("[placeholders]\na = 1\na = 2\n", 3, "duplicate placeholder",
+               "duplicate placeholder 'a'");
+    expect_err("[placeholders]\nbad name = 1\n", 2, "bad placeholder name",
+               "bad placeholder name 'bad name' (use letters, digits, '_', '-', '.')");
+}
+
 /* ---- commands ------------------------------------------------------------------------- */
 
 static void commands(void)
@@ -1020,6 +1039,7 @@ int main(void)
     signals();
     code_maps();
     numbers();
+    placeholders();
     commands();
     tasks();
     file_search();
