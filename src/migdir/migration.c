@@ -243,8 +243,9 @@ enum sw_name_result sw_migration_parse_name(const char *name, struct sw_name *ou
     if (is_digit(name[0]))
         return parse_plain(name, end, false, out, err);
     if (strncmp(name, "R__", 3) == 0) {
-        sw_err_set(err, "%s: a Flyway repeatable migration: not supported yet, skipped", name);
-        return SW_NAME_SKIPPED;
+        out->version = sw_version_of(0);
+        out->format = SW_FORMAT_FLYWAY;
+        return SW_NAME_REPEATABLE;
     }
     if (is_flyway_callback(name, end))
         sw_err_set(err, "%s: a Flyway callback: slipway does not run callbacks, skipped", name);
@@ -656,9 +657,17 @@ void sw_migrations_free(struct sw_migration_set *set)
 {
     for (size_t i = 0; i < set->n; i++)
         free_migration(&set->items[i]);
+    for (size_t i = 0; i < set->n_repeatables; i++)
+        free_migration(&set->repeatables[i]);
     free(set->items);
-    set->items = NULL;
-    set->n = 0;
+    free(set->repeatables);
+    memset(set, 0, sizeof *set);
+}
+
+const char *sw_repeatable_key(const struct sw_migration *m)
+{
+    const char *slash = strrchr(m->name, '/');
+    return slash ? slash + 1 : m->name;
 }
 
 /* A name's message ("NAME: ...") about a file in a sub-folder names its path. */
@@ -671,15 +680,36 @@ static void prefix_folder(sw_err *err, const char *path, const char *base)
         sw_err_set(err, "%.*s%s", (int)folder, path, copy.msg);
 }
 
-struct loading {
-    struct sw_migration_set *set;
+/* A growing array of migrations. */
+struct list {
+    struct sw_migration **items;
+    size_t *n;
     size_t cap;
 };
+
+struct loading {
+    struct list versioned, repeatable;
+};
+
+static struct sw_migration *list_add(struct list *l, const char *path, sw_err *err)
+{
+    if (*l->n == l->cap) {
+        size_t grown = l->cap != 0 ? l->cap * 2 : 32;
+        struct sw_migration *items = reallocarray(*l->items, grown, sizeof *items);
+        if (items == NULL) {
+            sw_err_set(err, "%s: out of memory", path);
+            return NULL;
+        }
+        *l->items = items;
+        l->cap = grown;
+    }
+    return &(*l->items)[*l->n];
+}
 
 static int add_file(int dirfd, const char *base, const char *path, void *arg, sw_err *err)
 {
     struct loading *l = arg;
-    struct sw_migration_set *set = l->set;
+    struct list *to = &l->versioned;
     struct sw_name parsed;
 
     switch (sw_migration_parse_name(base, &parsed, err)) {
@@ -692,26 +722,28 @@ static int add_file(int dirfd, const char *base, const char *path, void *arg, sw
     case SW_NAME_INVALID:
         prefix_folder(err, path, base);
         return -1;
+    case SW_NAME_REPEATABLE:
+        to = &l->repeatable;
+        break;
     case SW_NAME_MIGRATION:
         break;
     }
-    if (set->n == l->cap) {
-        size_t grown = l->cap != 0 ? l->cap * 2 : 32;
-        struct sw_migration *items = reallocarray(set->items, grown, sizeof *items);
-        if (items == NULL) {
-            sw_err_set(err, "%s: out of memory", path);
-            return -1;
-        }
-        set->items = items;
-        l->cap = grown;
-    }
-    struct sw_migration *m = &set->items[set->n];
-    *m = (struct sw_migration){.version = parsed.version, .format = parsed.format};
+    struct sw_migration *m = list_add(to, path, err);
+    if (m == NULL)
+        return -1;
+    *m = (struct sw_migration){
+        .version = parsed.version, .format = parsed.format, .repeatable = to == &l->repeatable};
     if (load_file(dirfd, base, path, m, err) < 0) {
         free_migration(m);
         return -1;
     }
-    set->n++;
+    if (to == &l->repeatable && m->no_transaction) {
+        sw_err_set(err, "%s: a repeatable migration runs in a transaction (no-transaction %s)",
+                   path, m->no_transaction_line ? "statement" : "marker");
+        free_migration(m);
+        return -1;
+    }
+    (*to->n)++;
     return 0;
 }
 
@@ -720,6 +752,14 @@ static int compare_migrations(const void *a, const void *b)
 {
     const struct sw_migration *x = a, *y = b;
     int c = sw_version_cmp(&x->version, &y->version);
+    return c != 0 ? c : strcmp(x->name, y->name);
+}
+
+/* Repeatables by file name (as Flyway orders them by description), folder ignored. */
+static int compare_repeatables(const void *a, const void *b)
+{
+    const struct sw_migration *x = a, *y = b;
+    int c = strcmp(sw_repeatable_key(x), sw_repeatable_key(y));
     return c != 0 ? c : strcmp(x->name, y->name);
 }
 
@@ -737,13 +777,24 @@ static int sort_and_check(struct sw_migration_set *set, sw_err *err)
             return -1;
         }
     }
+    if (set->n_repeatables > 1)
+        qsort(set->repeatables, set->n_repeatables, sizeof *set->repeatables, compare_repeatables);
+    for (size_t i = 1; i < set->n_repeatables; i++) {
+        const struct sw_migration *a = &set->repeatables[i - 1], *b = &set->repeatables[i];
+        if (strcmp(sw_repeatable_key(a), sw_repeatable_key(b)) == 0) {
+            sw_err_set(err, "duplicate repeatable migration %s: %s and %s", sw_repeatable_key(a),
+                       a->name, b->name);
+            return -1;
+        }
+    }
     return 0;
 }
 
 int sw_migrations_load(const char *dir, struct sw_migration_set *out, sw_err *err)
 {
     struct sw_migration_set set = {0};
-    struct loading l = {.set = &set};
+    struct loading l = {.versioned = {&set.items, &set.n, 0},
+                        .repeatable = {&set.repeatables, &set.n_repeatables, 0}};
 
     *out = set;
     int rc = sw_scan_dir(dir, add_file, &l, err);
@@ -779,6 +830,7 @@ static int note_highest(int dirfd, const char *base, const char *path, void *arg
         return 0;
     case SW_NAME_IGNORED:
     case SW_NAME_SKIPPED:
+    case SW_NAME_REPEATABLE:
         return 0;
     }
     return 0;

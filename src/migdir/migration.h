@@ -14,11 +14,12 @@
 #define SW_MIGRATION_MAX_BYTES (16u * 1024u * 1024u)
 
 enum sw_name_result {
-    SW_NAME_MIGRATION = 0, /* a migration: version filled in */
-    SW_NAME_IGNORED = 1,   /* no SQL to run (README.md, .down.sql, U__ undo, dotfile): silent */
-    SW_NAME_SKIPPED = 2,   /* .sql that its tool would not run either (README.sql, a Flyway
-                              callback): err holds "NAME: why, skipped", to warn with */
-    SW_NAME_INVALID = -1,  /* looks like a migration but cannot be parsed: err filled in */
+    SW_NAME_MIGRATION = 0,  /* a migration: version filled in */
+    SW_NAME_IGNORED = 1,    /* no SQL to run (README.md, .down.sql, U__ undo, dotfile): silent */
+    SW_NAME_SKIPPED = 2,    /* .sql that its tool would not run either (README.sql, a Flyway
+                               callback): err holds "NAME: why, skipped", to warn with */
+    SW_NAME_REPEATABLE = 3, /* Flyway's R__name.sql: no version, re-run when it changes */
+    SW_NAME_INVALID = -1,   /* looks like a migration but cannot be parsed: err filled in */
 };
 
 /* The tool a file was written for, from its name and markers: `check` shows it. */
@@ -52,12 +53,17 @@ struct sw_migration {
      * leading comment block ("-- slipway:no-transaction", "-- morph:nontransactional",
      * "-- migrate:up transaction:false"). */
     int no_transaction_line;
-    bool empty; /* no statement, only comments or nothing: recorded, nothing sent */
+    bool empty;      /* no statement, only comments or nothing: recorded, nothing sent */
+    bool repeatable; /* Flyway's R__name.sql: in set->repeatables, version unused */
 };
 
 struct sw_migration_set {
     struct sw_migration *items; /* sorted by version, ascending, no duplicates */
     size_t n;
+    /* Flyway's R__ files (version 0, format flyway), sorted by file name, without the
+     * folder: run after the versioned ones whenever their checksum changed. */
+    struct sw_migration *repeatables;
+    size_t n_repeatables;
 };
 
 /* Classifies a file's base name; *out is set only for SW_NAME_MIGRATION. */
@@ -75,6 +81,8 @@ int sw_migrations_load(const char *dir, struct sw_migration_set *out, sw_err *er
 /* The highest version among the names below dir, reading no file (health must be cheap):
  * *found false when there is none, or dir does not exist. */
 int sw_migrations_highest(const char *dir, struct sw_version *highest, bool *found, sw_err *err);
+/* The name a repeatable is known by in the history: its file name without the folder. */
+const char *sw_repeatable_key(const struct sw_migration *m);
 /* Frees everything and leaves *set empty; safe on an empty set. */
 void sw_migrations_free(struct sw_migration_set *set);
 /* Index of the migration with this version, or -1. */

@@ -92,5 +92,8 @@ int sw_placeholders_apply(struct sw_migration_set *set, const struct sw_placehol
     for (size_t i = 0; i < set->n; i++)
         if (set->items[i].format == SW_FORMAT_FLYWAY && substitute(&set->items[i], p, err) < 0)
             return -1;
+    for (size_t i = 0; i < set->n_repeatables; i++)
+        if (substitute(&set->repeatables[i], p, err) < 0)
+            return -1;
     return 0;
 }

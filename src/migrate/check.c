@@ -27,6 +27,9 @@ static void print_set(const char *dir, const struct sw_migration_set *set)
         printf("  %-10s %-40s %-14s %s\n", sw_version_format(&m->version, '.', v), m->name,
                sw_format_name(m->format), how);
     }
+    for (size_t i = 0; i < set->n_repeatables; i++)
+        printf("  %-10s %-40s %-14s %s\n", "R", set->repeatables[i].name, "flyway",
+               "transaction, runs again when it changes");
     printf("%s: %zu migrations, versions %s to %s\n", dir, set->n,
            sw_version_format(&set->items[0].version, '.', first),
            sw_version_format(&set->items[set->n - 1].version, '.', last));

@@ -3,22 +3,48 @@
 #include <stdlib.h>
 #include <string.h>
 
-int sw_plan_checksums(struct sw_plan *p, const struct sw_migration_set *set, sw_err *err)
+/* The checksum of each of the n migrations into a new array *out. */
+static int checksum_all(const struct sw_migration *items, size_t n,
+                        char (**out)[SW_CHECKSUM_HEX_LEN + 1], sw_err *err)
 {
-    memset(p, 0, sizeof *p);
-    if (set->n == 0)
+    if (n == 0)
         return 0;
-    p->checksums = calloc(set->n, sizeof *p->checksums);
-    if (!p->checksums) {
+    *out = calloc(n, sizeof **out);
+    if (!*out) {
         sw_err_set(err, "out of memory");
         return -1;
     }
-    for (size_t i = 0; i < set->n; i++) {
-        const struct sw_migration *m = &set->items[i];
-        if (sw_checksum(m->content, m->content_len, p->checksums[i], err) < 0) {
-            sw_plan_free(p);
+    for (size_t i = 0; i < n; i++)
+        if (sw_checksum(items[i].content, items[i].content_len, (*out)[i], err) < 0)
             return -1;
-        }
+    return 0;
+}
+
+int sw_plan_checksums(struct sw_plan *p, const struct sw_migration_set *set, sw_err *err)
+{
+    memset(p, 0, sizeof *p);
+    if (checksum_all(set->items, set->n, &p->checksums, err) < 0 ||
+        checksum_all(set->repeatables, set->n_repeatables, &p->repeat_checksums, err) < 0) {
+        sw_plan_free(p);
+        return -1;
+    }
+    return 0;
+}
+
+int sw_plan_repeatables(struct sw_plan *p, const struct sw_migration_set *set,
+                        const struct sw_repeatable_rows *r, sw_err *err)
+{
+    free(p->repeat_pending);
+    p->n_repeat_pending = 0;
+    p->repeat_pending = calloc(set->n_repeatables + 1, sizeof *p->repeat_pending);
+    if (!p->repeat_pending) {
+        sw_err_set(err, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < set->n_repeatables; i++) {
+        const char *recorded = sw_repeatables_checksum(r, &set->repeatables[i]);
+        if (!recorded || strcmp(recorded, p->repeat_checksums[i]) != 0)
+            p->repeat_pending[p->n_repeat_pending++] = i;
     }
     return 0;
 }
@@ -96,5 +122,9 @@ void sw_plan_free(struct sw_plan *p)
 {
     reset_findings(p);
     free(p->checksums);
-    p->checksums = NULL;
+    free(p->repeat_checksums);
+    free(p->repeat_pending);
+    p->checksums = p->repeat_checksums = NULL;
+    p->repeat_pending = NULL;
+    p->n_repeat_pending = 0;
 }

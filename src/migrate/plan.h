@@ -7,6 +7,7 @@
 #include "migdir/migration.h"
 #include "migrate/checksum.h"
 #include "pg/history.h"
+#include "pg/repeatables.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,6 +24,10 @@ struct sw_plan {
     const struct sw_history_row **unknown; /* applied, but no such file: a newer release's */
     size_t n_unknown;
     size_t n_applied;
+    /* repeatables: checksums, and those that never ran or changed since (indexes, in order) */
+    char (*repeat_checksums)[SW_CHECKSUM_HEX_LEN + 1];
+    size_t *repeat_pending;
+    size_t n_repeat_pending;
     bool has_version;
     struct sw_version schema_version; /* highest successfully applied version (0 is one) */
 };
@@ -33,6 +38,9 @@ int sw_plan_checksums(struct sw_plan *p, const struct sw_migration_set *set, sw_
  * findings of an earlier call, keeps the checksums. */
 int sw_plan_build(struct sw_plan *p, const struct sw_migration_set *set, const struct sw_history *h,
                   sw_err *err);
+/* The repeatables to run: those whose checksum differs from r's (or absent from it). */
+int sw_plan_repeatables(struct sw_plan *p, const struct sw_migration_set *set,
+                        const struct sw_repeatable_rows *r, sw_err *err);
 void sw_plan_free(struct sw_plan *p);
 
 #endif

@@ -19,6 +19,7 @@ struct status {
     struct sw_history history;
     struct sw_plan plan;
     struct sw_task_versions tasks;
+    struct sw_repeatable_rows repeatables;
     struct sw_lock_holder holder;
     char database[512];
 };
@@ -114,6 +115,14 @@ static void json_migrations(const struct status *st)
     json_list("pending", st, st->plan.pending, st->plan.n_pending);
     json_drift(st);
     json_list("out_of_order", st, st->plan.early, st->plan.n_early);
+    json_key("repeatable", false);
+    putchar('[');
+    for (size_t i = 0; i < st->plan.n_repeat_pending; i++) {
+        printf("%s{\"name\":", i ? "," : "");
+        json_str(st->set.repeatables[st->plan.repeat_pending[i]].name);
+        putchar('}');
+    }
+    putchar(']');
     json_key("unknown", false);
     putchar('[');
     for (size_t i = 0; i < st->plan.n_unknown; i++) {
@@ -197,6 +206,8 @@ static void print_text(const struct status *st)
     text_list("pending", st, st->plan.pending, st->plan.n_pending);
     text_list("changed", st, st->plan.drift, st->plan.n_drift);
     text_list("out-of-order", st, st->plan.early, st->plan.n_early);
+    for (size_t i = 0; i < st->plan.n_repeat_pending; i++)
+        printf("  %-12s %s\n", "repeatable", st->set.repeatables[st->plan.repeat_pending[i]].name);
     for (size_t i = 0; i < st->plan.n_unknown; i++)
         printf("  %-12s %s %s\n", "unknown",
                sw_version_format(&st->plan.unknown[i]->version, '.', v), st->plan.unknown[i]->name);
@@ -227,7 +238,9 @@ static int read_database(struct status *st, struct sw_session *s)
     if (sw_history_exists(s->db, &s->tables, &exists, &err) < 0 ||
         (exists && sw_history_read(s->db, &s->tables, &st->history, &err) < 0) ||
         (exists && sw_task_versions_read(s->db, &s->tables, &st->tasks, &err) < 0) ||
+        sw_repeatables_read(s->db, &s->tables, &st->repeatables, &err) < 0 ||
         sw_plan_build(&st->plan, &st->set, &st->history, &err) < 0 ||
+        sw_plan_repeatables(&st->plan, &st->set, &st->repeatables, &err) < 0 ||
         sw_lock_holder(s->db, st->cfg->migrations.table, &st->holder, &err) < 0) {
         sw_error("cannot read the upgrade state: %s", err.msg);
         return SW_EXIT_FAIL;
@@ -263,6 +276,7 @@ int sw_status_main(const struct sw_config *cfg, const struct sw_cli *cli)
             print_text(&st);
     }
     sw_task_versions_free(&st.tasks);
+    sw_repeatables_free(&st.repeatables);
     sw_history_free(&st.history);
     sw_plan_free(&st.plan);
     sw_migrations_free(&st.set);

@@ -10,6 +10,7 @@
 #include "migrate/plan.h"
 #include "pg/dynlib.h"
 #include "pg/history.h"
+#include "pg/repeatables.h"
 #include "pg/session.h"
 #include "tasks/tasks.h"
 
@@ -28,8 +29,10 @@ struct upgrade {
     struct sw_history history;
     struct sw_plan plan;
     struct sw_task_versions task_versions;
+    struct sw_repeatable_rows repeatable_rows;
     struct sw_db *work; /* the migrations' connection, opened only when one is pending */
     size_t applied;
+    size_t repeatables_run;
     size_t tasks_run;
 };
 
@@ -214,21 +217,27 @@ static int run_file(struct upgrade *u, const struct sw_migration *m)
 static void migration_what(const struct sw_migration *m, char *buf, size_t size)
 {
     char v[SW_VERSION_TEXT_MAX];
-    snprintf(buf, size, "migration %s", sw_version_format(&m->version, '.', v));
+    if (m->repeatable)
+        snprintf(buf, size, "repeatable %s", sw_repeatable_key(m));
+    else
+        snprintf(buf, size, "migration %s", sw_version_format(&m->version, '.', v));
 }
 
 /* The history row, the NOTIFY and the COMMIT in one query string. */
 static int record(struct upgrade *u, const struct sw_migration *m, const char *checksum,
                   int64_t duration_ms)
 {
-    char what[SW_VERSION_TEXT_MAX + 16];
+    char what[512];
     char *commit, *sql = NULL;
     sw_err err;
     int rc = -1;
 
     migration_what(m, what, sizeof what);
     commit = sw_history_notify_sql(u->work, what, "COMMIT", &err);
-    if (commit)
+    if (commit && m->repeatable)
+        sql =
+            sw_repeatable_commit_sql(u->work, &u->s.tables, m, checksum, duration_ms, commit, &err);
+    else if (commit)
         sql = sw_history_commit_sql(u->work, &u->s.tables, m, checksum, duration_ms, commit, &err);
     if (sql)
         rc = sw_db_command(u->work, sql, &err);
@@ -392,6 +401,35 @@ static int apply_pending(struct upgrade *u, int64_t t0)
     return SW_EXIT_OK;
 }
 
+/* Flyway's order: the repeatables that never ran or changed since, after the versioned
+ * migrations, in name order, each in its own transaction with its row. */
+static int apply_repeatables(struct upgrade *u, int64_t t0)
+{
+    sw_err err;
+
+    if (u->plan.n_repeat_pending > 0 && sw_repeatables_create(u->s.db, &u->s.tables, &err) < 0) {
+        sw_error("cannot create " SW_REPEATABLES_TABLE ": %s", err.msg);
+        return SW_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < u->plan.n_repeat_pending; i++) {
+        size_t k = u->plan.repeat_pending[i];
+        const struct sw_migration *m = &u->set.repeatables[k];
+        int64_t start = now_ms(u);
+        int rc = u->s.stop ? failure_code(u)
+                           : apply_transactional(u, m, u->plan.repeat_checksums[k], start);
+
+        if (rc != SW_EXIT_OK) {
+            sw_error("upgrade %s at %s in %.1f s", u->s.stop ? "stopped" : "failed", m->name,
+                     (double)(now_ms(u) - t0) / 1000.0);
+            return rc;
+        }
+        u->repeatables_run++;
+        sw_info("[repeatable %zu/%zu] %s applied in %lld ms", i + 1, u->plan.n_repeat_pending,
+                m->name, (long long)(now_ms(u) - start));
+    }
+    return SW_EXIT_OK;
+}
+
 /* ---- tasks ------------------------------------------------------------------------------- */
 
 static bool task_behind(const struct upgrade *u, const struct sw_task *t)
@@ -441,14 +479,18 @@ static void version_text(const struct upgrade *u, char *buf, size_t size)
 
 static void log_summary(struct upgrade *u, int64_t t0)
 {
-    char version[SW_VERSION_TEXT_MAX + 16], tasks[64] = "";
+    char version[SW_VERSION_TEXT_MAX + 16], tasks[64] = "", repeatables[64] = "";
 
     version_text(u, version, sizeof version);
+    if (u->repeatables_run)
+        snprintf(repeatables, sizeof repeatables, ", %zu repeatable%s run", u->repeatables_run,
+                 u->repeatables_run == 1 ? "" : "s");
     if (u->tasks_run)
         snprintf(tasks, sizeof tasks, ", %zu task%s run", u->tasks_run,
                  u->tasks_run == 1 ? "" : "s");
-    sw_info("upgrade done: %zu migration%s applied in %.1f s, %s%s", u->applied,
-            u->applied == 1 ? "" : "s", (double)(now_ms(u) - t0) / 1000.0, version, tasks);
+    sw_info("upgrade done: %zu migration%s applied in %.1f s, %s%s%s", u->applied,
+            u->applied == 1 ? "" : "s", (double)(now_ms(u) - t0) / 1000.0, version, repeatables,
+            tasks);
 }
 
 /* Reads the state under the lock: history, plan, task versions. */
@@ -458,7 +500,9 @@ static int read_state(struct upgrade *u)
 
     if (sw_history_read(u->s.db, &u->s.tables, &u->history, &err) < 0 ||
         sw_plan_build(&u->plan, &u->set, &u->history, &err) < 0 ||
-        sw_task_versions_read(u->s.db, &u->s.tables, &u->task_versions, &err) < 0) {
+        sw_task_versions_read(u->s.db, &u->s.tables, &u->task_versions, &err) < 0 ||
+        sw_repeatables_read(u->s.db, &u->s.tables, &u->repeatable_rows, &err) < 0 ||
+        sw_plan_repeatables(&u->plan, &u->set, &u->repeatable_rows, &err) < 0) {
         sw_error("cannot read the upgrade history: %s", err.msg);
         return SW_EXIT_FAIL;
     }
@@ -474,18 +518,22 @@ static int upgrade(struct upgrade *u)
         rc = validate(u);
     if (rc != SW_EXIT_OK)
         return rc;
-    if (u->plan.n_pending == 0 && tasks_behind(u) == 0) {
+    if (u->plan.n_pending == 0 && u->plan.n_repeat_pending == 0 && tasks_behind(u) == 0) {
         char version[SW_VERSION_TEXT_MAX + 16];
         version_text(u, version, sizeof version);
         sw_info("nothing to do: %s", version);
         return SW_EXIT_OK;
     }
-    if (u->plan.n_pending > 0) {
+    if (u->plan.n_pending > 0 || u->plan.n_repeat_pending > 0) {
         rc = sw_session_connect(&u->s, &u->work, "upgrade");
         if (rc == SW_EXIT_OK)
             rc = apply_pending(u, t0);
+        if (rc == SW_EXIT_OK)
+            rc = apply_repeatables(u, t0);
         if (rc != SW_EXIT_OK)
             return rc;
+    }
+    if (u->plan.n_pending > 0) {
         /* pending ascends: its last is the new schema version, unless all were out of order */
         const struct sw_version *last =
             &u->set.items[u->plan.pending[u->plan.n_pending - 1]].version;
@@ -532,6 +580,7 @@ int sw_upgrade_main(const struct sw_config *cfg, const struct sw_cli *cli)
         sw_session_close(&u.s);
     }
     sw_task_versions_free(&u.task_versions);
+    sw_repeatables_free(&u.repeatable_rows);
     sw_plan_free(&u.plan);
     sw_history_free(&u.history);
     sw_migrations_free(&u.set);

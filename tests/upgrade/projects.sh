@@ -31,9 +31,9 @@ reference() {
     done <"$dir/order"
 }
 
-# dump DB: schema and data, without slipway's tables and pg_dump's comments and \restrict keys.
+# dump DB: schema and data, without slipway's tables (checked apart) and pg_dump's comments and \restrict keys.
 dump() {
-    pg_dump --no-owner --no-privileges -T slipway_migrations -T slipway_tasks -d "$1" |
+    pg_dump --no-owner --no-privileges -T slipway_migrations -T slipway_tasks -T slipway_repeatables -d "$1" |
         grep -v -e '^--' -e '^\\restrict' -e '^\\unrestrict' -e '^$'
 }
 
@@ -54,7 +54,8 @@ project() {
     ok $? "$name: same schema and data as psql"
     diff "$TMP/$name.psql.sql" "$TMP/$name.slipway.sql" | head -20 | sed 's/^/#   /'
     is "$(q "SELECT count(*) FROM slipway_migrations WHERE success")" \
-        "$(grep -cv -e '^#' -e '^$' "$dir/order")" "$name: every file of the order recorded"
+        "$(grep -v -e '^#' -e '^$' "$dir/order" | grep -cv 'R__')" \
+        "$name: every versioned file of the order recorded"
     UPGRADE_OUT=$OUT
     "$SLIPWAY" -c "$CONF" health >"$LOG" 2>&1
     is "$?" 0 "$name: health is healthy"
@@ -84,8 +85,24 @@ is "$(q "SELECT string_agg(array_to_string(version, '.'), ' ' ORDER BY version) 
     "1 1.1 1.2 1.9 1.10 2 2.1 2.5 3" "flyway: dotted versions recorded, ordered part by part"
 is "$(q "SELECT string_agg(status, ',') FROM customer")" "seeded+backfilled,seeded+backfilled" \
     "flyway: 1.10 ran after 1.9"
+like "$OUT" "[repeatable 1/2] R__audit_view.sql applied" "flyway: repeatables after the versioned ones"
+like "$OUT" "[repeatable 2/2] release-3/R__customer_summary.sql applied" "flyway: in file name order"
 sw status
 like "$OUT" "schema version: 3" "flyway: status shows the schema version"
+
+# A repeatable runs again when it changed, and only then.
+cp -r "$SRCDIR/tests/projects/flyway/migrations" "$TMP/fw"
+sed -i "s|^dir = .*|dir = $TMP/fw|" "$CONF"
+printf '\n-- reviewed\n' >>"$TMP/fw/release-3/R__customer_summary.sql"
+sw status
+like "$OUT" "repeatable   release-3/R__customer_summary.sql" "flyway: status lists a changed repeatable"
+unlike "$OUT" "R__audit_view.sql" "flyway: and not an unchanged one"
+sw --upgrade
+like "$OUT" "[repeatable 1/1] release-3/R__customer_summary.sql applied" "flyway: a changed repeatable runs again"
+like "$OUT" "upgrade done: 0 migrations applied" "flyway: with no versioned migration"
+is "$(q "SELECT count(*) FROM slipway_repeatables")" 2 "flyway: one row per repeatable"
+sw --upgrade
+like "$OUT" "nothing to do" "flyway: unchanged repeatables do not run"
 
 project dbmate
 OUT=$UPGRADE_OUT

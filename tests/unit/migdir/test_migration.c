@@ -133,6 +133,11 @@ static void test_names(void)
     name_ignored("U42__undo_orders.sql");
     name_ignored("U1.2__undo.sql");
 
+    struct sw_name rep;
+    sw_err rep_err;
+    TAP_OK(sw_migration_parse_name("R__views.sql", &rep, &rep_err) == SW_NAME_REPEATABLE &&
+               rep.format == FLYWAY,
+           "R__views.sql is a repeatable migration");
     name_skipped("README.sql", "README.sql: no version in the name: not a migration, skipped");
     name_skipped("_42_x.sql", "_42_x.sql: no version in the name: not a migration, skipped");
     name_skipped("v42__foo.sql", "v42__foo.sql: no version in the name: not a migration, skipped");
@@ -222,7 +227,7 @@ static bool load_ok(struct sw_migration_set *set)
 /* Loading d fails with exactly msg and leaves the set empty. */
 static void load_fails_in(const char *d, const char *msg)
 {
-    struct sw_migration_set set = {(struct sw_migration *)&set, 99};
+    struct sw_migration_set set = {.items = (struct sw_migration *)&set, .n = 99};
     sw_err err = {{0}};
     int rc = sw_migrations_load(d, &set, &err);
     TAP_OK(rc == -1 && set.items == NULL && set.n == 0, "load fails, set empty (rc %d)", rc);
@@ -309,9 +314,36 @@ static void test_load_formats(void)
     TAP_OK(find(&set, 3) == -1, "find in an empty set");
 }
 
+static void test_repeatables(void)
+{
+    struct sw_migration_set set;
+    fresh_dir();
+    put("V1__t.sql", "CREATE TABLE t (x int);");
+    put("R__b_view.sql", "CREATE OR REPLACE VIEW b AS SELECT 1;");
+    if (mkdir(path_of("views"), 0755) != 0)
+        abort();
+    put("views/R__a_view.sql", "CREATE OR REPLACE VIEW a AS SELECT 1;");
+    if (load_ok(&set)) {
+        TAP_OK(set.n == 1 && set.n_repeatables == 2 &&
+                   strcmp(set.repeatables[0].name, "views/R__a_view.sql") == 0 &&
+                   strcmp(sw_repeatable_key(&set.repeatables[0]), "R__a_view.sql") == 0 &&
+                   strcmp(set.repeatables[1].name, "R__b_view.sql") == 0,
+               "repeatables apart from the versioned ones, by file name whatever the folder");
+        sw_migrations_free(&set);
+        TAP_OK(set.repeatables == NULL && set.n_repeatables == 0, "free empties them");
+    }
+    put("R__a_view.sql", "SELECT 1;");
+    load_fails("duplicate repeatable migration R__a_view.sql: R__a_view.sql and "
+               "views/R__a_view.sql");
+    fresh_dir();
+    put("R__idx.sql", "CREATE INDEX CONCURRENTLY i ON t (x);");
+    load_fails("R__idx.sql: a repeatable migration runs in a transaction (no-transaction "
+               "statement)");
+}
+
 static void test_load_empty_dir(void)
 {
-    struct sw_migration_set set = {(struct sw_migration *)&set, 5};
+    struct sw_migration_set set = {.items = (struct sw_migration *)&set, .n = 5};
     fresh_dir();
     put("README", "nothing here");
     if (load_ok(&set))
@@ -722,6 +754,7 @@ int main(void)
 {
     test_names();
     test_load_formats();
+    test_repeatables();
     test_load_empty_dir();
     test_find_many();
     test_crlf();

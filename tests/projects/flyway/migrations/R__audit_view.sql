@@ -1,0 +1,1 @@
+CREATE OR REPLACE VIEW audit_recent AS SELECT what FROM audit ORDER BY id DESC LIMIT 10;
