@@ -35,6 +35,7 @@ enum verb {
     VERB_CREATE_DROP,
     VERB_REINDEX,
     VERB_ALTER,
+    VERB_COPY,
     VERB_OTHER,
 };
 
@@ -56,9 +57,10 @@ struct splitter {
     enum head head;
     enum prev prev;
     enum verb verb;
-    int words;                /* words of the statement so far */
-    bool before_concurrently; /* CREATE|DROP [UNIQUE] INDEX, or ALTER ... DETACH, seen */
-    int atomic;               /* depth of BEGIN ATOMIC / CASE ... END inside a routine body */
+    int words; /* words of the statement so far */
+    /* CREATE|DROP [UNIQUE] INDEX, or ALTER ... DETACH, seen; for COPY: the last word was FROM */
+    bool before_concurrently;
+    int atomic; /* depth of BEGIN ATOMIC / CASE ... END inside a routine body */
     int atomic_line;
     int begin_line;
 };
@@ -298,6 +300,7 @@ static void note_verb(struct splitter *sp, const char *w, size_t n)
         sp->verb = word_is(w, n, "create") || word_is(w, n, "drop") ? VERB_CREATE_DROP
                    : word_is(w, n, "reindex")                       ? VERB_REINDEX
                    : word_is(w, n, "alter")                         ? VERB_ALTER
+                   : word_is(w, n, "copy")                          ? VERB_COPY
                                                                     : VERB_OTHER;
         sp->cur.no_tx = word_is(w, n, "vacuum");
         return;
@@ -315,6 +318,10 @@ static void note_verb(struct splitter *sp, const char *w, size_t n)
             sp->cur.no_tx = true;
         sp->before_concurrently |= word_is(w, n, "detach");
         sp->cur.no_tx |= sp->before_concurrently && concurrently;
+        return;
+    case VERB_COPY:
+        sp->cur.copy_from_stdin |= sp->before_concurrently && word_is(w, n, "stdin");
+        sp->before_concurrently = word_is(w, n, "from");
         return;
     case VERB_OTHER:
         return;
@@ -396,10 +403,57 @@ static int end_statement(struct splitter *sp)
     }
     sp->in_stmt = false;
     sp->cur.no_tx = false;
+    sp->cur.meta = false;
+    sp->cur.copy_from_stdin = false;
+    sp->cur.data_off = sp->cur.data_len = 0;
     sp->words = 0;
     sp->before_concurrently = false;
     sp->head = HEAD_START; /* prev needs no reset: it matters only after the head's words */
     return 0;
+}
+
+/* After a COPY ... FROM STDIN statement: its data starts on the next line and ends before a
+ * line "\." (psql's rule); the statement gets it and the scan resumes after that line.
+ * Without such a line there is no inline data and nothing is skipped. */
+static void take_copy_data(struct splitter *sp, struct sw_stmt *st)
+{
+    const char *s = sp->s, *end = s + sp->len;
+    const char *nl = memchr(s + sp->pos, '\n', sp->len - sp->pos);
+
+    if (nl == NULL)
+        return;
+    for (const char *line = nl + 1; line < end;) {
+        const char *eol = memchr(line, '\n', (size_t)(end - line));
+        const char *stop = eol != NULL ? eol : end;
+        if (stop - line >= 2 && line[0] == '\\' && line[1] == '.' &&
+            (stop - line == 2 || (stop - line == 3 && line[2] == '\r'))) {
+            st->data_off = (size_t)(nl + 1 - s);
+            st->data_len = (size_t)(line - (nl + 1));
+            advance_to(sp, (size_t)(stop - s));
+            return;
+        }
+        if (eol == NULL)
+            return;
+        line = eol + 1;
+    }
+}
+
+/* A backslash outside quotes: a psql meta-command, to the end of the line. It ends the
+ * statement before it, as it does in psql. */
+static int meta_command(struct splitter *sp)
+{
+    const char *nl = memchr(sp->s + sp->pos, '\n', sp->len - sp->pos);
+    size_t end = nl != NULL ? (size_t)(nl - sp->s) : sp->len, last = end;
+
+    if (end_statement(sp) < 0)
+        return -1;
+    while (last > sp->pos + 1 && is_space((unsigned char)sp->s[last - 1]))
+        last--;
+    sp->cur =
+        (struct sw_stmt){.off = sp->pos, .len = last - sp->pos, .line = sp->line, .meta = true};
+    sp->in_stmt = true;
+    sp->pos = end;
+    return end_statement(sp);
 }
 
 static int step(struct splitter *sp)
@@ -420,9 +474,16 @@ static int step(struct splitter *sp)
     if (c == '/' && next == '*')
         return skip_block_comment(sp);
     if (c == ';' && sp->parens == 0 && sp->atomic == 0) {
+        bool copy = sp->in_stmt && sp->cur.copy_from_stdin;
         sp->pos++;
-        return end_statement(sp);
+        if (end_statement(sp) < 0)
+            return -1;
+        if (copy)
+            take_copy_data(sp, &sp->items[sp->n - 1]);
+        return 0;
     }
+    if (c == '\\' && sp->parens == 0 && sp->atomic == 0)
+        return meta_command(sp);
 
     size_t start = sp->pos;
     int line = sp->line;

@@ -12,6 +12,9 @@
  * is taken for the end of a block; `AS end` and `t.end` are understood. Rather than split
  * wrongly, input that leaves a BEGIN ATOMIC body or a parenthesis open is an error.
  *
+ * psql's script syntax too: a backslash outside quotes starts a meta-command that runs to
+ * the end of its line, and COPY ... FROM STDIN is followed by its data (see sw_stmt).
+ *
  * Runs in linear time. */
 #ifndef SLIPWAY_MIGDIR_SQLSPLIT_H
 #define SLIPWAY_MIGDIR_SQLSPLIT_H
@@ -32,6 +35,14 @@ struct sw_stmt {
      * REINDEX ... CONCURRENTLY, ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY,
      * CREATE|DROP DATABASE|TABLESPACE, ALTER SYSTEM, VACUUM. */
     bool no_tx;
+    /* A psql meta-command ("\restrict KEY", "\connect db"...): off/len is its line from the
+     * backslash on; PostgreSQL would not understand it. */
+    bool meta;
+    /* COPY ... FROM STDIN. Its inline data, as psql reads it, is the lines after the one the
+     * statement ends on, up to a line "\." (excluded): data_off/data_len (0 without such a
+     * line: then the statement has no inline data). */
+    bool copy_from_stdin;
+    size_t data_off, data_len;
 };
 
 /* Fills *out (malloc'd, caller frees; NULL when *n is 0) with the statements of sql.

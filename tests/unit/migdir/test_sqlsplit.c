@@ -463,6 +463,55 @@ static void test_big(void)
     check_big("nested comments", sql, 4 * half + 8, 0, 1);
 }
 
+/* psql's script syntax: meta-commands and COPY ... FROM STDIN with inline data. */
+static void test_psql_script(void)
+{
+    const char *dump = "\\restrict abc123\n"
+                       "SET x = 1;\n"
+                       "COPY public.t (id, note) FROM stdin;\n"
+                       "1\t'quote; -- not sql\n"
+                       "2\t\\N\n"
+                       "\\.\n"
+                       "SELECT 2;\n"
+                       "\\unrestrict abc123\n";
+    struct sw_stmt *st;
+    size_t n;
+    sw_err err;
+    int rc = sw_sql_split(dump, strlen(dump), &st, &n, &err);
+    TAP_OK(rc == 0 && n == 5, "pg_dump script: 5 items (rc %d, n %zu) %s", rc, n,
+           rc ? err.msg : "");
+    if (rc == 0 && n == 5) {
+        TAP_OK(st[0].meta && st[0].len == strlen("\\restrict abc123") && st[0].line == 1,
+               "\\restrict is a meta-command on line 1");
+        TAP_OK(!st[1].meta && !st[1].copy_from_stdin, "SET is a statement");
+        TAP_OK(st[2].copy_from_stdin && st[2].line == 3 &&
+                   st[2].data_len == strlen("1\t'quote; -- not sql\n2\t\\N\n") &&
+                   memcmp(dump + st[2].data_off, "1\t'quote", 8) == 0,
+               "COPY FROM stdin carries its data up to \\.");
+        TAP_OK(st[3].line == 7 && st[3].len == strlen("SELECT 2"),
+               "the statement after it, line 7");
+        TAP_OK(st[4].meta && st[4].line == 8, "\\unrestrict on line 8");
+    }
+    free(st);
+
+    const char *no_end = "COPY t FROM STDIN;\nSELECT 1;\n";
+    rc = sw_sql_split(no_end, strlen(no_end), &st, &n, &err);
+    TAP_OK(rc == 0 && n == 2 && st[0].copy_from_stdin && st[0].data_len == 0,
+           "COPY FROM STDIN without a \\. line has no inline data");
+    free(st);
+    const char *other = "COPY t FROM '/tmp/x';\nCOPY t TO STDOUT;\nSELECT 'COPY x FROM stdin';";
+    rc = sw_sql_split(other, strlen(other), &st, &n, &err);
+    TAP_OK(rc == 0 && n == 3 && !st[0].copy_from_stdin && !st[1].copy_from_stdin &&
+               !st[2].copy_from_stdin,
+           "COPY from a file or to stdout, and a string, are no COPY FROM STDIN");
+    free(st);
+    const char *mid = "SELECT 1 \\gset\nSELECT 2;";
+    rc = sw_sql_split(mid, strlen(mid), &st, &n, &err);
+    TAP_OK(rc == 0 && n == 3 && !st[0].meta && st[1].meta && st[1].line == 1 && !st[2].meta,
+           "a backslash mid-statement is a meta-command too");
+    free(st);
+}
+
 int main(void)
 {
     test_basics();
@@ -473,6 +522,7 @@ int main(void)
     test_parentheses();
     test_begin_atomic();
     test_errors();
+    test_psql_script();
     test_random();
     test_big();
     return tap_done();
