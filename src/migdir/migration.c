@@ -595,6 +595,96 @@ static void set_split_error(const struct sw_migration *m, const sw_err *split, s
         sw_err_set(err, "%s: %s", m->name, split->msg);
 }
 
+/* pg_dump writes "\restrict KEY" / "\unrestrict KEY" (since 17.6, 16.10...) around its
+ * output: psql's business, nothing for the server. */
+static bool is_skipped_meta(const char *p, size_t n)
+{
+    static const char *const skipped[] = {"\\restrict", "\\unrestrict"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t k = strlen(skipped[i]);
+        if (n >= k && memcmp(p, skipped[i], k) == 0 && (n == k || is_blank(p[k])))
+            return true;
+    }
+    return false;
+}
+
+/* Keeps the COPY data of st (moved out of sql by take_psql_parts). */
+static int keep_copy(struct sw_migration *m, const struct sw_stmt *st, size_t *data_len)
+{
+    size_t k = m->n_copies;
+    char *data = realloc(m->copy_data, *data_len + st->data_len + 1);
+    size_t *off = reallocarray(m->copy_off, k + 1, sizeof *off);
+    size_t *len = off ? reallocarray(m->copy_len, k + 1, sizeof *len) : NULL;
+
+    if (data)
+        m->copy_data = data;
+    if (off)
+        m->copy_off = off;
+    if (len)
+        m->copy_len = len;
+    if (!data || !off || !len)
+        return -1;
+    memcpy(m->copy_data + *data_len, m->sql + st->data_off, st->data_len);
+    m->copy_off[k] = *data_len;
+    m->copy_len[k] = st->data_len;
+    *data_len += st->data_len;
+    m->n_copies++;
+    return 0;
+}
+
+/* Removes sql[from..to) but its newlines, in place: the server's line numbers stay the file's. */
+static void blank(char *sql, size_t from, size_t to, size_t *w, size_t *r)
+{
+    memmove(sql + *w, sql + *r, from - *r);
+    *w += from - *r;
+    for (size_t i = from; i < to; i++)
+        if (sql[i] == '\n')
+            sql[(*w)++] = '\n';
+    *r = to;
+}
+
+/* psql's parts of a script, which the server would not understand: pg_dump's \restrict lines
+ * go, COPY FROM stdin data moves to copy_data, any other meta-command is an error (before
+ * anything runs). */
+static int take_psql_parts(struct sw_migration *m, const struct sw_stmt *stmts, size_t n,
+                           sw_err *err)
+{
+    size_t w = 0, r = 0, data_len = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct sw_stmt *st = &stmts[i];
+        int line = m->sql_line + st->line - 1;
+        if (st->meta && !is_skipped_meta(m->sql + st->off, st->len)) {
+            size_t word = 1;
+            while (word < st->len && !is_blank(m->sql[st->off + word]))
+                word++;
+            sw_err_set(err, "%s:%d: psql meta-command '%.*s' cannot run in a migration", m->name,
+                       line, (int)(word > 40 ? 40 : word), m->sql + st->off);
+            return -1;
+        }
+        if (st->copy_from_stdin && st->data_len == 0 && st->data_off == 0) {
+            sw_err_set(err, "%s:%d: COPY ... FROM stdin without its data (lines ending with \\.)",
+                       m->name, line);
+            return -1;
+        }
+        if (st->meta) {
+            blank(m->sql, st->off, st->off + st->len, &w, &r);
+        } else if (st->copy_from_stdin) {
+            if (keep_copy(m, st, &data_len) < 0) {
+                sw_err_set(err, "%s: out of memory", m->name);
+                return -1;
+            }
+            blank(m->sql, st->data_off, st->data_off + st->data_len + 2, &w, &r); /* and \. */
+        }
+    }
+    if (w == r)
+        return 0;
+    memmove(m->sql + w, m->sql + r, m->sql_len - r);
+    m->sql_len = w + (m->sql_len - r);
+    m->sql[m->sql_len] = '\0';
+    return 0;
+}
+
 /* Empty or comment-only: recorded, nothing sent, as Flyway and golang-migrate do. A file
  * that cannot run in a transaction block runs as no-transaction, as golang-migrate and psql
  * without -1 run a lone CREATE INDEX CONCURRENTLY. */
@@ -614,7 +704,14 @@ static int check_statements(struct sw_migration *m, sw_err *err)
          * never needs splitting. */
         return 0;
     }
-    m->empty = n == 0;
+    if (take_psql_parts(m, stmts, n, err) < 0) {
+        free(stmts);
+        return -1;
+    }
+    size_t sql_stmts = 0;
+    for (size_t i = 0; i < n; i++)
+        sql_stmts += !stmts[i].meta;
+    m->empty = sql_stmts == 0;
     if (m->empty)
         m->no_transaction = false; /* nothing to run: one transaction records it */
     for (size_t i = 0; i < n && !m->no_transaction; i++) {
@@ -651,6 +748,9 @@ static void free_migration(struct sw_migration *m)
     free(m->name);
     free(m->sql);
     free(m->content);
+    free(m->copy_data);
+    free(m->copy_off);
+    free(m->copy_len);
 }
 
 void sw_migrations_free(struct sw_migration_set *set)

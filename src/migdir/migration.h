@@ -53,6 +53,11 @@ struct sw_migration {
      * leading comment block ("-- slipway:no-transaction", "-- morph:nontransactional",
      * "-- migrate:up transaction:false"). */
     int no_transaction_line;
+    /* pg_dump's COPY ... FROM stdin data, out of sql (where only its newlines stay, so lines
+     * keep their numbers): block i, for the i-th such COPY, is copy_data[copy_off[i]..+len]. */
+    char *copy_data;
+    size_t *copy_off, *copy_len;
+    size_t n_copies;
     bool empty;      /* no statement, only comments or nothing: recorded, nothing sent */
     bool repeatable; /* Flyway's R__name.sql: in set->repeatables, version unused */
 };

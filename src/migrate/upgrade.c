@@ -19,6 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* After each migration: the next one starts from the session state the first one had, as
+ * with a tool that connects per file (pg_dump's output, for one, empties search_path). */
+#define SESSION_RESET "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL"
+
 /* Bound on ROLLBACK after a stop: past it the connection is dropped, which rolls back too. */
 #define CLEANUP_MS 500
 
@@ -189,6 +193,19 @@ static void timeouts_sql(const struct upgrade *u, const char *before, const char
              scope, (long long)(lock > 0 ? lock : 0), scope, (long long)(stmt > 0 ? stmt : 0));
 }
 
+/* sql, its COPY FROM STDIN statements fed with m's inline data blocks first..first+n. */
+static int command_with_copies(struct upgrade *u, const struct sw_migration *m, size_t first,
+                               size_t n, const char *sql, sw_err *err)
+{
+    struct sw_copy_in in = {m->copy_data, m->copy_off + first, m->copy_len + first, n, 0};
+    int rc;
+
+    sw_db_set_copy_in(u->work, n > 0 ? &in : NULL);
+    rc = sw_db_command(u->work, sql, err);
+    sw_db_set_copy_in(u->work, NULL);
+    return rc;
+}
+
 /* BEGIN, the timeouts and the file in one query string. The file comes last, so the server
  * sees its end as it is: an unterminated quote, a last statement without ';' or a last `--`
  * comment without newline are the file's alone, as with psql -f. */
@@ -206,7 +223,7 @@ static int run_file(struct upgrade *u, const struct sw_migration *m)
         sw_error("%s: out of memory", m->name);
         return SW_EXIT_FAIL;
     }
-    rc = sw_db_command(u->work, sql, &err);
+    rc = command_with_copies(u, m, 0, m->n_copies, sql, &err);
     if (rc < 0)
         report_failure(u, m, sql, skip, m->sql_line, false, &err);
     free(sql);
@@ -233,7 +250,7 @@ static int record(struct upgrade *u, const struct sw_migration *m, const char *c
     int rc = -1;
 
     migration_what(m, what, sizeof what);
-    commit = sw_history_notify_sql(u->work, what, "COMMIT", &err);
+    commit = sw_history_notify_sql(u->work, what, "COMMIT; " SESSION_RESET, &err);
     if (commit && m->repeatable)
         sql =
             sw_repeatable_commit_sql(u->work, &u->s.tables, m, checksum, duration_ms, commit, &err);
@@ -275,9 +292,10 @@ static int apply_transactional(struct upgrade *u, const struct sw_migration *m,
     return SW_EXIT_OK;
 }
 
-/* Statement k of a no-transaction migration, then its progress row. */
+/* Statement k of a no-transaction migration, then its progress row; copy: the index of its
+ * inline data block when it is a COPY FROM STDIN. */
 static int apply_statement(struct upgrade *u, const struct sw_migration *m, const char *checksum,
-                           const struct sw_stmt *st, size_t k, size_t n)
+                           const struct sw_stmt *st, size_t k, size_t n, size_t copy)
 {
     char *sql = strndup(m->sql + st->off, st->len);
     int64_t start = now_ms(u);
@@ -288,7 +306,8 @@ static int apply_statement(struct upgrade *u, const struct sw_migration *m, cons
         sw_error("out of memory");
         return SW_EXIT_FAIL;
     }
-    rc = sw_db_command(u->work, sql, &err);
+    rc = command_with_copies(u, m, copy, st->copy_from_stdin && copy < m->n_copies ? 1 : 0, sql,
+                             &err);
     if (rc < 0)
         report_failure(u, m, sql, 0, m->sql_line + st->line - 1, true, &err);
     free(sql);
@@ -308,9 +327,14 @@ static int run_statements(struct upgrade *u, const struct sw_migration *m, const
     char what[SW_VERSION_TEXT_MAX + 16];
     sw_err err;
 
+    size_t copy = 0; /* COPY FROM STDIN statements before k: the index of k's data */
+
+    for (size_t k = 0; k < done; k++)
+        copy += stmts[k].copy_from_stdin;
     for (size_t k = done; k < n; k++) {
         int rc = u->s.stop ? sw_session_stop_code(&u->s)
-                           : apply_statement(u, m, checksum, &stmts[k], k, n);
+                           : apply_statement(u, m, checksum, &stmts[k], k, n, copy);
+        copy += stmts[k].copy_from_stdin;
         if (rc != SW_EXIT_OK) {
             sw_error("%s: %zu of %zu statements applied; the next upgrade resumes at "
                      "statement %zu",
@@ -354,8 +378,7 @@ static int apply_no_transaction(struct upgrade *u, const struct sw_migration *m,
     else
         rc = run_statements(u, m, checksum, stmts, n, done);
     free(stmts);
-    if (rc == SW_EXIT_OK &&
-        sw_db_command(u->work, "RESET lock_timeout; RESET statement_timeout", &err) < 0) {
+    if (rc == SW_EXIT_OK && sw_db_command(u->work, SESSION_RESET, &err) < 0) {
         sw_error("%s: %s", m->name, err.msg);
         rc = SW_EXIT_FAIL;
     }

@@ -29,7 +29,8 @@ struct sw_db {
     bool cleanup;      /* sw_db_cleanup() was called: stop requests are no longer honoured */
     bool stopped;
     PGresult *last_error;
-    char *password; /* what redact() blanks out of libpq's messages */
+    char *password;          /* what redact() blanks out of libpq's messages */
+    struct sw_copy_in *copy; /* data for COPY FROM STDIN, or NULL */
 };
 
 enum wake { WAKE_READY, WAKE_TIMEOUT, WAKE_STOP, WAKE_ERROR };
@@ -527,14 +528,49 @@ static enum wake flush(struct sw_db *db, bool honour_stop)
     return r == 0 ? WAKE_READY : WAKE_ERROR;
 }
 
-/* COPY cannot be driven from a migration file: refuse COPY FROM STDIN, discard COPY TO
- * STDOUT, so the connection goes back to normal instead of hanging. */
+void sw_db_set_copy_in(struct sw_db *db, struct sw_copy_in *in)
+{
+    db->copy = in;
+}
+
+/* Sends the next block of inline data and ends the COPY. Nonblocking: PQputCopyData() says 0
+ * while libpq's buffer is full, and flushing it makes room. */
+static bool send_copy_data(struct sw_db *db)
+{
+    struct sw_copy_in *in = db->copy;
+    const char *p = in->buf + in->off[in->next];
+    size_t left = in->len[in->next];
+
+    in->next++;
+    while (left > 0) {
+        int chunk = left > 65536 ? 65536 : (int)left;
+        int r = sw_pq->PQputCopyData(db->conn, p, chunk);
+        if (r < 0)
+            return false;
+        if (r == 0) {
+            if (flush(db, false) != WAKE_READY)
+                return false;
+            continue;
+        }
+        p += chunk;
+        left -= (size_t)chunk;
+    }
+    while (sw_pq->PQputCopyEnd(db->conn, NULL) == 0)
+        if (flush(db, false) != WAKE_READY)
+            return false;
+    return flush(db, false) == WAKE_READY;
+}
+
+/* COPY FROM STDIN gets the inline data of the migration (sw_db_set_copy_in), else fails;
+ * COPY TO STDOUT is discarded, so the connection goes back to normal instead of hanging. */
 static bool end_copy(struct sw_db *db, ExecStatusType status)
 {
     char *buf = NULL;
 
+    if (status == PGRES_COPY_IN && db->copy && db->copy->next < db->copy->n)
+        return send_copy_data(db);
     if (status == PGRES_COPY_IN)
-        return sw_pq->PQputCopyEnd(db->conn, "COPY FROM STDIN is not supported by slipway") >= 0;
+        return sw_pq->PQputCopyEnd(db->conn, "COPY FROM STDIN without inline data") >= 0;
     while (sw_pq->PQgetCopyData(db->conn, &buf, 0) > 0)
         sw_pq->PQfreemem(buf);
     return true;

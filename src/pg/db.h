@@ -60,6 +60,17 @@ PGresult *sw_db_exec(struct sw_db *db, const char *sql, sw_err *err);
 PGresult *sw_db_execp(struct sw_db *db, const char *sql, int n_params, const char *const *params,
                       sw_err *err);
 /* sw_db_exec() for statements whose rows do not matter: 0 or -1. */
+/* The inline data of the COPY ... FROM STDIN statements of the next query, in order: block
+ * i is buf[off[i]..off[i] + len[i]). A COPY beyond the last block fails, as COPY FROM STDIN
+ * always does without one. The caller keeps it alive until the query is done. */
+struct sw_copy_in {
+    const char *buf;
+    const size_t *off, *len;
+    size_t n;
+    size_t next; /* the block the next COPY gets */
+};
+/* Feeds in to the next queries' COPY FROM STDIN (NULL: none, the default). */
+void sw_db_set_copy_in(struct sw_db *db, struct sw_copy_in *in);
 int sw_db_command(struct sw_db *db, const char *sql, sw_err *err);
 int sw_db_commandp(struct sw_db *db, const char *sql, int n_params, const char *const *params,
                    sw_err *err);

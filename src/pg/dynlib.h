@@ -45,6 +45,7 @@
     X(PQnotifies)                                                                                  \
     X(PQescapeIdentifier)                                                                          \
     X(PQescapeLiteral)                                                                             \
+    X(PQputCopyData)                                                                               \
     X(PQputCopyEnd)                                                                                \
     X(PQgetCopyData)
 

@@ -22,10 +22,10 @@ reference() {
     while read -r file mode; do
         case "$file" in '#'* | '') continue ;; esac
         case "$mode" in
-        tx) psql -X -q -v ON_ERROR_STOP=1 -d "$REF" -1 -f "$dir/migrations/$file" ;;
-        notx) psql -X -q -v ON_ERROR_STOP=1 -d "$REF" -f "$dir/migrations/$file" ;;
-        dbmate-tx) up_section "$dir/migrations/$file" | psql -X -q -v ON_ERROR_STOP=1 -d "$REF" -1 ;;
-        dbmate-notx) up_section "$dir/migrations/$file" | psql -X -q -v ON_ERROR_STOP=1 -d "$REF" ;;
+        tx) psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -d "$REF" -1 -f "$dir/migrations/$file" ;;
+        notx) psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -d "$REF" -f "$dir/migrations/$file" ;;
+        dbmate-tx) up_section "$dir/migrations/$file" | psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -d "$REF" -1 ;;
+        dbmate-notx) up_section "$dir/migrations/$file" | psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -d "$REF" ;;
         *) echo "# bad mode '$mode' in $dir/order"; return 1 ;;
         esac || { echo "# psql failed on $file"; return 1; }
     done <"$dir/order"
@@ -90,6 +90,12 @@ like "$OUT" "[repeatable 2/2] release-3/R__customer_summary.sql applied" "flyway
 sw status
 like "$OUT" "schema version: 3" "flyway: status shows the schema version"
 
+sw check
+like "$OUT" "release-2/V2_1__orders_customer_idx.sql  flyway         no transaction (line 1 cannot run in one)" \
+    "flyway: check shows the format and that a file runs outside a transaction"
+like "$OUT" "release-3/V2_5__reserved.sql             flyway         empty: recorded, nothing to run" \
+    "flyway: check shows an empty file"
+
 # A repeatable runs again when it changed, and only then.
 cp -r "$SRCDIR/tests/projects/flyway/migrations" "$TMP/fw"
 sed -i "s|^dir = .*|dir = $TMP/fw|" "$CONF"
@@ -122,6 +128,38 @@ is "$(q "SELECT statements_done FROM slipway_migrations WHERE version = '{4}'")"
     "golang-migrate: -- morph:nontransactional after a header comment: statement by statement"
 is "$(q "SELECT kind FROM items WHERE name = 'washer'")" spare \
     "golang-migrate: -- slipway:no-transaction after a block comment is honoured"
+
+project pg_dump
+OUT=$UPGRADE_OUT
+is "$(q "SELECT count(*) || ' ' || string_agg(coalesce(note, 'NULL'), '|' ORDER BY id) FROM shop.product")" \
+    "$(printf "4 tab\tinside|back\\\\slash and 'quote'|NULL|line\nbreak")" \
+    "pg_dump: COPY FROM stdin loaded the rows, tabs, backslashes, quotes, NULL and newlines intact"
+is "$(q "SELECT body FROM shop.review ORDER BY id")" "$(printf 'good; -- really\n\\.')" \
+    "pg_dump: data that looks like SQL or like the end marker"
+is "$(q "SELECT count(*) FROM stock_log")" 4 "pg_dump: the next migration runs with the default search_path"
+
+# COPY FROM stdin in a no-transaction file; any other psql meta-command is refused up front.
+dropdb --force "$DB" && createdb "$DB"
+mkdir -p "$TMP/copy"
+printf -- '-- slipway:no-transaction\nCREATE TABLE c (a int, b text);\nCOPY c (a, b) FROM stdin;\n1\tone\n2\t\\N\n\\.\nCREATE INDEX CONCURRENTLY c_a ON c (a);\nCOPY c FROM stdin;\n3\tthree\n\\.\n' \
+    >"$TMP/copy/0001_copy.sql"
+printf '[database]\nurl = host=%s port=%s dbname=%s\n[migrations]\ndir = %s\n' \
+    "$PGHOST" "$PGPORT" "$DB" "$TMP/copy" >"$CONF"
+sw --upgrade
+is "$RC" 0 "copy: a no-transaction file with two COPY FROM stdin runs"
+is "$(q "SELECT string_agg(a || ':' || coalesce(b, 'NULL'), ',' ORDER BY a) FROM c")" "1:one,2:NULL,3:three" \
+    "copy: each COPY gets its own data"
+is "$(q "SELECT statements_done FROM slipway_migrations")" 4 "copy: four statements recorded"
+printf 'CREATE TABLE d (a int);\n\\connect other\nCREATE TABLE e (a int);\n' >"$TMP/copy/0002_meta.sql"
+sw --upgrade
+is "$RC" 2 "meta: a psql meta-command is a configuration error (2)"
+like "$OUT" "0002_meta.sql:2: psql meta-command '\\connect' cannot run in a migration" \
+    "meta: the message names the file, line and command"
+is "$(q "SELECT to_regclass('d') IS NULL")" t "meta: nothing ran"
+printf 'CREATE TABLE d (a int);\nCOPY d FROM stdin;\n' >"$TMP/copy/0002_meta.sql"
+sw check
+like "$OUT" "0002_meta.sql:2: COPY ... FROM stdin without its data (lines ending with \\.)" \
+    "copy: COPY FROM stdin without its data is refused up front"
 
 # Flyway's ${placeholders}: replaced in Flyway's files from [placeholders], an unknown one
 # refused before anything runs; other tools' files are left as written.
