@@ -1,0 +1,3 @@
+-- pg_dump output edited by hand
+\connect other_db
+CREATE TABLE t2 (id int);

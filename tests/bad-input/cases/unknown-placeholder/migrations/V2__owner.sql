@@ -1,0 +1,1 @@
+CREATE TABLE t2 (owner text DEFAULT '${owner}');
