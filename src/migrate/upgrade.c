@@ -141,20 +141,44 @@ static int line_at(const char *sql, long position)
     return line;
 }
 
+/* The file's line of the statement a query string of m failed at, when the server gave no
+ * position (a runtime error: a constraint, a division by zero): the query completed one
+ * statement per result before it, head of them ours. 0 when that cannot be known. */
+static int failed_statement_line(struct upgrade *u, const struct sw_migration *m, size_t head)
+{
+    size_t completed = sw_db_completed(u->work), n, seen = 0;
+    struct sw_stmt *st;
+    sw_err ignored;
+    int line = 0;
+
+    if (completed < head || sw_sql_split(m->sql, m->sql_len, &st, &n, &ignored) < 0)
+        return 0;
+    for (size_t i = 0; i < n && line == 0; i++)
+        if (!st[i].meta && seen++ == completed - head)
+            line = m->sql_line + st[i].line - 1;
+    free(st);
+    return line;
+}
+
 /* "NAME:LINE: message" when the server pointed into text past its first skip characters
- * (ours, before the file's; first_line: the file's line where the rest starts) or text is
- * one statement, else "NAME: message". */
+ * (ours, before the file's; first_line: the file's line where the rest starts), or text is
+ * one statement, or the failed statement can be told (head: our statements before the
+ * file's), else "NAME: message". */
 static void report_failure(struct upgrade *u, const struct sw_migration *m, const char *text,
-                           size_t skip, int first_line, bool one_statement, const sw_err *err)
+                           size_t skip, int first_line, bool one_statement, size_t head,
+                           const sw_err *err)
 {
     const PGresult *r = sw_db_last_error(u->work);
     const char *pos = r ? sw_pq->PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : NULL;
     long in_file = pos ? atol(pos) - (long)skip : 0;
+    int line;
 
     if (in_file > 0)
         sw_error("%s:%d: %s", m->name, first_line + line_at(text + skip, in_file) - 1, err->msg);
     else if (one_statement)
         sw_error("%s:%d: %s", m->name, first_line, err->msg);
+    else if (r && (line = failed_statement_line(u, m, head)) > 0)
+        sw_error("%s:%d: %s", m->name, line, err->msg);
     else
         sw_error("%s: %s", m->name, err->msg);
 }
@@ -206,6 +230,9 @@ static int command_with_copies(struct upgrade *u, const struct sw_migration *m, 
     return rc;
 }
 
+/* What run_file sends before the file: BEGIN and the two SET LOCAL. */
+#define HEAD_STATEMENTS 3
+
 /* BEGIN, the timeouts and the file in one query string. The file comes last, so the server
  * sees its end as it is: an unterminated quote, a last statement without ';' or a last `--`
  * comment without newline are the file's alone, as with psql -f. */
@@ -225,7 +252,7 @@ static int run_file(struct upgrade *u, const struct sw_migration *m)
     }
     rc = command_with_copies(u, m, 0, m->n_copies, sql, &err);
     if (rc < 0)
-        report_failure(u, m, sql, skip, m->sql_line, false, &err);
+        report_failure(u, m, sql, skip, m->sql_line, false, HEAD_STATEMENTS, &err);
     free(sql);
     return rc < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
 }
@@ -309,7 +336,7 @@ static int apply_statement(struct upgrade *u, const struct sw_migration *m, cons
     rc = command_with_copies(u, m, copy, st->copy_from_stdin && copy < m->n_copies ? 1 : 0, sql,
                              &err);
     if (rc < 0)
-        report_failure(u, m, sql, 0, m->sql_line + st->line - 1, true, &err);
+        report_failure(u, m, sql, 0, m->sql_line + st->line - 1, true, 0, &err);
     free(sql);
     if (rc < 0)
         return failure_code(u);

@@ -31,6 +31,7 @@ struct sw_db {
     PGresult *last_error;
     char *password;          /* what redact() blanks out of libpq's messages */
     struct sw_copy_in *copy; /* data for COPY FROM STDIN, or NULL */
+    size_t completed;        /* statements of the last query that completed (one result each) */
 };
 
 enum wake { WAKE_READY, WAKE_TIMEOUT, WAKE_STOP, WAKE_ERROR };
@@ -598,6 +599,7 @@ static bool take_results(struct sw_db *db, PGresult **last, PGresult **failed)
         } else {
             sw_pq->PQclear(*last);
             *last = r;
+            db->completed++;
         }
     }
     return false;
@@ -654,6 +656,7 @@ static bool begin_call(struct sw_db *db, sw_err *err)
     sw_pq->PQclear(db->last_error);
     db->last_error = NULL;
     db->stopped = false;
+    db->completed = 0;
     if (db->broken) {
         sw_err_set(err, "connection abandoned after an earlier failure");
         return false;
@@ -707,6 +710,11 @@ int sw_db_commandp(struct sw_db *db, const char *sql, int n_params, const char *
 const PGresult *sw_db_last_error(const struct sw_db *db)
 {
     return db->last_error;
+}
+
+size_t sw_db_completed(const struct sw_db *db)
+{
+    return db->completed;
 }
 
 bool sw_db_stopped(const struct sw_db *db)

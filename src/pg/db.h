@@ -72,6 +72,9 @@ struct sw_copy_in {
 /* Feeds in to the next queries' COPY FROM STDIN (NULL: none, the default). */
 void sw_db_set_copy_in(struct sw_db *db, struct sw_copy_in *in);
 int sw_db_command(struct sw_db *db, const char *sql, sw_err *err);
+/* How many statements of the last query completed: a failed query string of several
+ * statements failed at the next one (the server does not say which). */
+size_t sw_db_completed(const struct sw_db *db);
 int sw_db_commandp(struct sw_db *db, const char *sql, int n_params, const char *const *params,
                    sw_err *err);
 

@@ -161,6 +161,16 @@ sw check
 like "$OUT" "0002_meta.sql:2: COPY ... FROM stdin without its data (lines ending with \\.)" \
     "copy: COPY FROM stdin without its data is refused up front"
 
+# A runtime error has no position: the message still names the failed statement's line.
+dropdb --force "$DB" && createdb "$DB"
+mkdir -p "$TMP/rt"
+printf 'CREATE TABLE r (x int PRIMARY KEY);\nINSERT INTO r VALUES (1);\n\n-- again:\nINSERT INTO r\n    VALUES (1);\n' \
+    >"$TMP/rt/0001_dup.sql"
+printf '[database]\nurl = host=%s port=%s dbname=%s\n[migrations]\ndir = %s\n' \
+    "$PGHOST" "$PGPORT" "$DB" "$TMP/rt" >"$CONF"
+sw --upgrade
+like "$OUT" "0001_dup.sql:5: ERROR: duplicate key value" "runtime error: file and the statement's first line"
+
 # Flyway's ${placeholders}: replaced in Flyway's files from [placeholders], an unknown one
 # refused before anything runs; other tools' files are left as written.
 dropdb --force "$DB" && createdb "$DB"
