@@ -1,10 +1,11 @@
-/* Migration files on disk: name formats, loading, ordering (SPEC.md "Migrations").
+/* Migration files on disk: loading, content, ordering (SPEC.md "Migrations").
  * Pure file-system work: no database, so `slipway check` can use it offline. */
 #ifndef SLIPWAY_MIGDIR_MIGRATION_H
 #define SLIPWAY_MIGDIR_MIGRATION_H
 
 #include "base/err.h"
 #include "base/version.h"
+#include "migdir/name.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,28 +13,6 @@
 
 /* Files larger than this are refused: a migration is reviewed SQL, not a data load. */
 #define SW_MIGRATION_MAX_BYTES (16u * 1024u * 1024u)
-
-enum sw_name_result {
-    SW_NAME_MIGRATION = 0,  /* a migration: version filled in */
-    SW_NAME_IGNORED = 1,    /* no SQL to run (README.md, .down.sql, U__ undo, dotfile): silent */
-    SW_NAME_SKIPPED = 2,    /* .sql that its tool would not run either (README.sql, a Flyway
-                               callback): err holds "NAME: why, skipped", to warn with */
-    SW_NAME_REPEATABLE = 3, /* Flyway's R__name.sql: no version, re-run when it changes */
-    SW_NAME_INVALID = -1,   /* looks like a migration but cannot be parsed: err filled in */
-};
-
-/* The tool a file was written for, from its name and markers: `check` shows it. */
-enum sw_format {
-    SW_FORMAT_SLIPWAY,        /* 0042_name.sql */
-    SW_FORMAT_FLYWAY,         /* V1.2__name.sql, V1_2__name.sql */
-    SW_FORMAT_GOLANG_MIGRATE, /* 42_name.up.sql */
-    SW_FORMAT_DBMATE,         /* digits then anything, or a "-- migrate:up" section */
-};
-
-struct sw_name {
-    struct sw_version version;
-    enum sw_format format;
-};
 
 /* sql and content are NUL-terminated (PQsendQuery takes a C string) and valid UTF-8. */
 struct sw_migration {
@@ -71,10 +50,6 @@ struct sw_migration_set {
     size_t n_repeatables;
 };
 
-/* Classifies a file's base name; *out is set only for SW_NAME_MIGRATION. */
-enum sw_name_result sw_migration_parse_name(const char *name, struct sw_name *out, sw_err *err);
-/* "slipway", "flyway", "golang-migrate", "dbmate". */
-const char *sw_format_name(enum sw_format f);
 /* Loads every migration of dir into *out (overwritten, not freed first). Returns 0, or -1 with
  * *out empty and err set to one line: "NAME: ..." or "NAME:LINE: ..." for a file, else
  * "migrations dir 'DIR': ..." or "duplicate version 42: A and B". Sub-directories are
