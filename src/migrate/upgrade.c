@@ -352,9 +352,8 @@ static int run_statements(struct upgrade *u, const struct sw_migration *m, const
                           const struct sw_stmt *stmts, size_t n, size_t done)
 {
     char what[SW_VERSION_TEXT_MAX + 16];
-    sw_err err;
-
     size_t copy = 0; /* COPY FROM STDIN statements before k: the index of k's data */
+    sw_err err;
 
     for (size_t k = 0; k < done; k++)
         copy += stmts[k].copy_from_stdin;
