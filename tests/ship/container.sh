@@ -228,7 +228,7 @@ docker_run --upgrade
 is "$RC" 0 "docker run IMAGE --upgrade against the PostgreSQL on the host"
 [ "$RC" = 0 ] || printf '#   %s\n' "${OUT//$'\n'/$'\n'#   }"
 like "$OUT" "0003_orders_customer_index.sql" "the no-transaction migration was applied"
-is "$(psql -X -A -t -d "$DB" -c 'SELECT array_to_string(max(version), '.') FROM slipway_migrations WHERE success')" 3 \
+is "$(psql -X -A -t -d "$DB" -c "SELECT array_to_string(max(version), '.') FROM slipway_migrations WHERE success")" 3 \
     "the schema is at version 3"
 
 wait_until 10 page
