@@ -5,6 +5,7 @@
 #include "migrate/upgrade.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "base/termlog.h"
 #include "migdir/sqlsplit.h"
 #include "migrate/plan.h"
 #include "pg/dynlib.h"
@@ -81,7 +82,12 @@ static bool report_drift(const struct upgrade *u)
     for (size_t i = 0; i < u->plan.n_drift; i++) {
         size_t k = u->plan.drift[i];
         const struct sw_history_row *row = sw_history_find(&u->history, u->set.items[k].version);
-        sw_error("%s: changed since it was applied: recorded checksum %s, file checksum %s "
+        sw_event(SW_LOG_ERROR, "checksum_drift",
+                 SW_FIELDS(SW_STR("migration", u->set.items[k].name),
+                           SW_STR("version", sw_u64_text(u->set.items[k].version).s),
+                           SW_STR("recorded_checksum", row->checksum),
+                           SW_STR("file_checksum", u->plan.checksums[k])),
+                 "%s: changed since it was applied: recorded checksum %s, file checksum %s "
                  "(restore the file, or run --upgrade --repair-checksums if the change is "
                  "intended)",
                  u->set.items[k].name, row->checksum, u->plan.checksums[k]);
@@ -145,13 +151,17 @@ static void report_failure(struct upgrade *u, const struct sw_migration *m, cons
     const PGresult *r = sw_db_last_error(u->work);
     const char *pos = r ? sw_pq->PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : NULL;
     long in_file = pos ? atol(pos) - (long)skip : 0;
+    int line = in_file > 0     ? first_line + line_at(text + skip, in_file) - 1
+               : one_statement ? first_line
+                               : 0;
+    char at[16] = "";
 
-    if (in_file > 0)
-        sw_error("%s:%d: %s", m->name, first_line + line_at(text + skip, in_file) - 1, err->msg);
-    else if (one_statement)
-        sw_error("%s:%d: %s", m->name, first_line, err->msg);
-    else
-        sw_error("%s: %s", m->name, err->msg);
+    if (line > 0)
+        snprintf(at, sizeof at, ":%d", line);
+    sw_event(SW_LOG_ERROR, "migration_failed",
+             SW_FIELDS(SW_STR("migration", m->name), SW_STR("version", sw_u64_text(m->version).s),
+                       SW_NUM("line", line), SW_STR("error", err->msg)),
+             "%s%s: %s", m->name, at, err->msg);
 }
 
 /* After a failed statement: the stop code when it failed because of a stop, else 1. */
@@ -298,7 +308,9 @@ static int run_statements(struct upgrade *u, const struct sw_migration *m, const
         int rc = u->s.stop ? sw_session_stop_code(&u->s)
                            : apply_statement(u, m, checksum, &stmts[k], k, n);
         if (rc != SW_EXIT_OK) {
-            sw_error("%s: %zu of %zu statements applied; the next upgrade resumes at "
+            sw_event(SW_LOG_ERROR, "migration_incomplete",
+                     SW_FIELDS(SW_STR("migration", m->name), SW_NUM("statement", k + 1)),
+                     "%s: %zu of %zu statements applied; the next upgrade resumes at "
                      "statement %zu",
                      m->name, k, n, k + 1);
             return rc;
@@ -332,7 +344,9 @@ static int apply_no_transaction(struct upgrade *u, const struct sw_migration *m,
         return SW_EXIT_VALIDATION;
     }
     if (done > 0)
-        sw_info("%s: resuming at statement %zu of %zu", m->name, done + 1, n);
+        sw_event(SW_LOG_INFO, "migration_resumed",
+                 SW_FIELDS(SW_STR("migration", m->name), SW_NUM("statement", done + 1)),
+                 "%s: resuming at statement %zu of %zu", m->name, done + 1, n);
     timeouts_sql(u, "", "SESSION", set, sizeof set);
     rc = sw_db_command(u->work, set, &err) < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
     if (rc != SW_EXIT_OK)
@@ -348,6 +362,50 @@ static int apply_no_transaction(struct upgrade *u, const struct sw_migration *m,
     return rc;
 }
 
+/* The schema version as an event field: null before any migration was applied. */
+static const char *schema_field(const struct upgrade *u, struct sw_u64_text *buf)
+{
+    *buf = sw_u64_text(u->plan.schema_version);
+    return u->plan.has_version ? buf->s : NULL;
+}
+
+static void version_text(const struct upgrade *u, char *buf, size_t size)
+{
+    if (u->plan.has_version)
+        snprintf(buf, size, "schema version %" PRIu64, u->plan.schema_version);
+    else
+        snprintf(buf, size, "no migration applied");
+}
+
+/* The summary of a failed or stopped run: where, and the figures a Job's metrics would show. */
+static void failure_summary(struct upgrade *u, const struct sw_migration *m, int64_t t0)
+{
+    const char *how = u->s.stop ? "stopped" : "failed";
+    size_t pending = u->plan.n_pending - u->applied;
+    int64_t ms = now_ms(u) - t0;
+    struct sw_u64_text schema;
+    char event[32], version[64];
+
+    snprintf(event, sizeof event, "upgrade_%s", how);
+    version_text(u, version, sizeof version);
+    sw_summary(SW_LOG_ERROR, event,
+               SW_FIELDS(SW_STR("migration", m->name), SW_NUM("applied", u->applied),
+                         SW_NUM("pending", pending), SW_NUM("duration_ms", ms),
+                         SW_STR("schema_version", schema_field(u, &schema))),
+               "upgrade %s at %s after %zu of %zu migrations in %.1f s, %s, %zu pending", how,
+               m->name, u->applied, u->plan.n_pending, (double)ms / 1000.0, version, pending);
+}
+
+/* After each migration: the schema version is the highest applied (pending ascends, but an
+ * out-of-order one may be lower). */
+static void applied(struct upgrade *u, const struct sw_migration *m)
+{
+    u->applied++;
+    if (!u->plan.has_version || m->version > u->plan.schema_version)
+        u->plan.schema_version = m->version;
+    u->plan.has_version = true;
+}
+
 static int apply_pending(struct upgrade *u, int64_t t0)
 {
     for (size_t i = 0; i < u->plan.n_pending; i++) {
@@ -361,14 +419,17 @@ static int apply_pending(struct upgrade *u, int64_t t0)
         rc = m->no_transaction ? apply_no_transaction(u, m, u->plan.checksums[k])
                                : apply_transactional(u, m, u->plan.checksums[k], start);
         if (rc != SW_EXIT_OK) {
-            sw_error("upgrade %s at %s after %zu of %zu migrations in %.1f s",
-                     u->s.stop ? "stopped" : "failed", m->name, u->applied, u->plan.n_pending,
-                     (double)(now_ms(u) - t0) / 1000.0);
+            failure_summary(u, m, t0);
             return rc;
         }
-        u->applied++;
-        sw_info("[%zu/%zu] %s applied in %lld ms", i + 1, u->plan.n_pending, m->name,
-                (long long)(now_ms(u) - start));
+        applied(u, m);
+        sw_event(SW_LOG_INFO, "migration_applied",
+                 SW_FIELDS(SW_STR("migration", m->name),
+                           SW_STR("version", sw_u64_text(m->version).s),
+                           SW_NUM("duration_ms", now_ms(u) - start), SW_NUM("index", i + 1),
+                           SW_NUM("total", u->plan.n_pending)),
+                 "[%zu/%zu] %s applied in %lld ms", i + 1, u->plan.n_pending, m->name,
+                 (long long)(now_ms(u) - start));
     }
     return SW_EXIT_OK;
 }
@@ -409,24 +470,22 @@ static int run_tasks(struct upgrade *u)
 
 /* ---- the sequence ------------------------------------------------------------------------ */
 
-static void version_text(const struct upgrade *u, char *buf, size_t size)
-{
-    if (u->plan.has_version)
-        snprintf(buf, size, "schema version %" PRIu64, u->plan.schema_version);
-    else
-        snprintf(buf, size, "no migration applied");
-}
-
 static void log_summary(struct upgrade *u, int64_t t0)
 {
     char version[64], tasks[64] = "";
+    int64_t ms = now_ms(u) - t0;
+    struct sw_u64_text schema;
 
     version_text(u, version, sizeof version);
     if (u->tasks_run)
         snprintf(tasks, sizeof tasks, ", %zu task%s run", u->tasks_run,
                  u->tasks_run == 1 ? "" : "s");
-    sw_info("upgrade done: %zu migration%s applied in %.1f s, %s%s", u->applied,
-            u->applied == 1 ? "" : "s", (double)(now_ms(u) - t0) / 1000.0, version, tasks);
+    sw_summary(SW_LOG_INFO, "upgrade_done",
+               SW_FIELDS(SW_NUM("applied", u->applied), SW_NUM("pending", 0),
+                         SW_NUM("duration_ms", ms), SW_NUM("tasks_run", u->tasks_run),
+                         SW_STR("schema_version", schema_field(u, &schema))),
+               "upgrade done: %zu migration%s applied in %.1f s, %s%s", u->applied,
+               u->applied == 1 ? "" : "s", (double)ms / 1000.0, version, tasks);
 }
 
 /* Reads the state under the lock: history, plan, task versions. */
@@ -453,9 +512,13 @@ static int upgrade(struct upgrade *u)
     if (rc != SW_EXIT_OK)
         return rc;
     if (u->plan.n_pending == 0 && tasks_behind(u) == 0) {
+        struct sw_u64_text schema;
         char version[64];
         version_text(u, version, sizeof version);
-        sw_info("nothing to do: %s", version);
+        sw_summary(SW_LOG_INFO, "upgrade_nothing_to_do",
+                   SW_FIELDS(SW_NUM("applied", 0), SW_NUM("pending", 0),
+                             SW_STR("schema_version", schema_field(u, &schema))),
+                   "nothing to do: %s", version);
         return SW_EXIT_OK;
     }
     if (u->plan.n_pending > 0) {
@@ -464,11 +527,6 @@ static int upgrade(struct upgrade *u)
             rc = apply_pending(u, t0);
         if (rc != SW_EXIT_OK)
             return rc;
-        /* pending ascends: its last is the new schema version, unless all were out of order */
-        uint64_t last = u->set.items[u->plan.pending[u->plan.n_pending - 1]].version;
-        if (!u->plan.has_version || last > u->plan.schema_version)
-            u->plan.schema_version = last;
-        u->plan.has_version = true;
     }
     rc = run_tasks(u);
     if (rc == SW_EXIT_OK)

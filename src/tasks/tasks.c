@@ -2,6 +2,7 @@
 
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "base/termlog.h"
 #include "pg/history.h"
 #include "pid1/spawn.h"
 
@@ -305,12 +306,16 @@ static pid_t spawn(struct run *r, int *exec_code, sw_err *err)
 }
 
 /* 0 when the task exited 0, else -1 with err saying how it ended ("exited with status 3",
- * "killed by signal 9", "timed out after 1000 ms", "cannot run '...': command not found"). */
-static int run_task(const struct sw_task *task, const struct run_opts *how, sw_err *err)
+ * "killed by signal 9", "timed out after 1000 ms", "cannot run '...': command not found").
+ * *exit_code: as a shell would report it (128+N when killed, 126/127 when it could not run),
+ * -1 when it never started. */
+static int run_task(const struct sw_task *task, const struct run_opts *how, int *exit_code,
+                    sw_err *err)
 {
     struct run r = {.task = task, .how = how};
     int exec_code = 0, rc = -1;
 
+    *exit_code = -1;
     r.tees[0].pid1_fd = r.tees[1].pid1_fd = r.tees[0].out_fd = r.tees[1].out_fd = -1;
     if (start_watchers(&r, err) == 0) {
         r.pid = spawn(&r, &exec_code, err);
@@ -318,6 +323,9 @@ static int run_task(const struct sw_task *task, const struct run_opts *how, sw_e
             wait_child(&r);
             drain_tees(&r);
             rc = exec_code ? -1 : describe_end(&r, err); /* exec failure: err says why */
+            *exit_code = exec_code               ? exec_code
+                         : WIFSIGNALED(r.status) ? SW_EXIT_SIGNAL_BASE + WTERMSIG(r.status)
+                                                 : WEXITSTATUS(r.status);
         }
     }
     finish(&r);
@@ -338,16 +346,25 @@ int sw_task_apply(struct sw_session *s, const struct sw_task *task, bool tee_pid
     int64_t start = now_ms(&s->loop);
     char what[300];
     sw_err err;
-    int rc;
+    int rc, code;
 
-    sw_info("running task '%s' (version %" PRIu64 ")", task->name, task->version.value);
-    rc = run_task(task, &how, &err);
+    sw_event(SW_LOG_INFO, "task_started",
+             SW_FIELDS(SW_STR("task", task->name),
+                       SW_STR("version", sw_u64_text(task->version.value).s)),
+             "running task '%s' (version %" PRIu64 ")", task->name, task->version.value);
+    rc = run_task(task, &how, &code, &err);
     if (s->stop) {
-        sw_error("task '%s' stopped by signal %d", task->name, s->stop);
+        sw_event(SW_LOG_ERROR, "task_stopped",
+                 SW_FIELDS(SW_STR("task", task->name), SW_NUM("signal", s->stop),
+                           SW_NUM("exit_code", code)),
+                 "task '%s' stopped by signal %d", task->name, s->stop);
         return sw_session_stop_code(s);
     }
     if (rc < 0) {
-        sw_error("task '%s' failed: %s", task->name, err.msg);
+        sw_summary(SW_LOG_ERROR, "task_failed",
+                   SW_FIELDS(SW_STR("task", task->name), SW_NUM("exit_code", code),
+                             SW_STR("error", err.msg)),
+                   "task '%s' failed: %s", task->name, err.msg);
         return SW_EXIT_FAIL;
     }
     snprintf(what, sizeof what, "task %s", task->name);
@@ -357,7 +374,11 @@ int sw_task_apply(struct sw_session *s, const struct sw_task *task, bool tee_pid
                  err.msg);
         return s->stop ? sw_session_stop_code(s) : SW_EXIT_FAIL;
     }
-    sw_info("task '%s' done in %lld ms, version %" PRIu64 " recorded", task->name,
-            (long long)(now_ms(&s->loop) - start), task->version.value);
+    sw_summary(SW_LOG_INFO, "task_done",
+               SW_FIELDS(SW_STR("task", task->name),
+                         SW_STR("version", sw_u64_text(task->version.value).s),
+                         SW_NUM("duration_ms", now_ms(&s->loop) - start), SW_NUM("exit_code", 0)),
+               "task '%s' done in %lld ms, version %" PRIu64 " recorded", task->name,
+               (long long)(now_ms(&s->loop) - start), task->version.value);
     return SW_EXIT_OK;
 }
