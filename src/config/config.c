@@ -45,6 +45,7 @@ static const struct key_def serve_keys[] = {
     {"wait_timeout", K_DUR, CFG(serve.wait_timeout_ms), "infinity"},
     {"health_socket", K_STR, CFG(serve.health_socket), "/run/slipway/health.sock"},
     {"health_listen", K_STR, CFG(serve.health_listen), ""},
+    {"image", K_STR, CFG(serve.image), ""},
 };
 
 static const struct key_def database_keys[] = {
@@ -71,7 +72,8 @@ static const struct key_def task_keys[] = {
     {"required", K_BOOL, TSK(required), "true"},
 };
 
-#define MAX_KEYS 12
+#define MAX_KEYS 16
+_Static_assert(sizeof serve_keys / sizeof serve_keys[0] <= MAX_KEYS, "raw[] holds every key");
 #define ORIGIN_LEN 256
 
 struct section_def {
@@ -828,6 +830,7 @@ void sw_config_free(struct sw_config *cfg)
     sw_words_free(cfg->serve.wait_for);
     free(cfg->serve.health_socket);
     free(cfg->serve.health_listen);
+    free(cfg->serve.image);
     free(cfg->database.url);
     free(cfg->migrations.dir);
     free(cfg->migrations.table);

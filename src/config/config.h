@@ -49,6 +49,7 @@ struct sw_serve {
     int64_t wait_timeout_ms;
     char *health_socket;
     char *health_listen;
+    char *image; /* a label for this image (/metrics), e.g. ${IMAGE_TAG} */
 };
 
 struct sw_database {

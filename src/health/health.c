@@ -12,12 +12,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-/* The highest version among the file names of dir; a missing dir ships nothing. */
-static int highest_shipped(const char *dir, uint64_t *highest, sw_err *err)
+static int add_shipped(struct sw_requirements *req, uint64_t v, size_t *cap, sw_err *err)
+{
+    if (req->n_shipped == *cap) {
+        size_t n = *cap ? *cap * 2 : 64;
+        uint64_t *more = realloc(req->shipped, n * sizeof *more);
+        if (!more) {
+            sw_err_set(err, "out of memory");
+            return -1;
+        }
+        req->shipped = more;
+        *cap = n;
+    }
+    req->shipped[req->n_shipped++] = v;
+    return 0;
+}
+
+/* The versions among the file names of dir, and the highest; a missing dir ships nothing. */
+static int read_shipped(struct sw_requirements *req, const char *dir, uint64_t *highest,
+                        sw_err *err)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
+    size_t cap = 0;
     int rc = 0;
 
     *highest = 0;
@@ -32,7 +51,9 @@ static int highest_shipped(const char *dir, uint64_t *highest, sw_err *err)
         enum sw_name_result r = sw_migration_parse_name(e->d_name, &v, err);
         if (r == SW_NAME_INVALID)
             rc = -1;
-        else if (r == SW_NAME_MIGRATION && v > *highest)
+        else if (r == SW_NAME_MIGRATION)
+            rc = add_shipped(req, v, &cap, err);
+        if (rc == 0 && r == SW_NAME_MIGRATION && v > *highest)
             *highest = v;
     }
     closedir(d);
@@ -51,10 +72,10 @@ static bool named(char *const *only, const char *name)
 static int select_dependencies(struct sw_requirements *req, const struct sw_config *cfg,
                                uint64_t schema, char *const *only, sw_err *err)
 {
-    memset(req, 0, sizeof *req);
     req->schema = schema;
     req->database = only ? named(only, "database") : schema > 0;
     req->tasks = calloc(cfg->n_tasks + 1, sizeof *req->tasks);
+    req->n_tasks = 0;
     if (!req->tasks) {
         sw_err_set(err, "out of memory");
         return -1;
@@ -67,25 +88,52 @@ static int select_dependencies(struct sw_requirements *req, const struct sw_conf
     return 0;
 }
 
+/* With `requires` set the file names only count the pending migrations: a directory that
+ * cannot be read costs that count, not the health check. */
 int sw_requirements_load(struct sw_requirements *req, const struct sw_config *cfg, sw_err *err)
 {
-    uint64_t schema = cfg->database.requires.value;
+    const struct sw_opt_u64 *requires = &cfg->database.requires;
+    uint64_t highest;
 
     memset(req, 0, sizeof *req);
-    if (!cfg->database.requires.set && highest_shipped(cfg->migrations.dir, &schema, err) < 0)
+    req->shipped_known = read_shipped(req, cfg->migrations.dir, &highest, err) == 0;
+    if (!req->shipped_known && !requires->set) {
+        free(req->shipped);
         return -1;
-    return select_dependencies(req, cfg, schema, NULL, err);
+    }
+    if (!req->shipped_known)
+        req->n_shipped = 0;
+    if (select_dependencies(req, cfg, requires->set ? requires->value : highest, NULL, err) < 0) {
+        free(req->shipped);
+        return -1;
+    }
+    return 0;
 }
 
 int sw_requirements_narrow(struct sw_requirements *req, const struct sw_requirements *all,
                            const struct sw_config *cfg, char *const *only, sw_err *err)
 {
-    return select_dependencies(req, cfg, all->schema, only, err);
+    memset(req, 0, sizeof *req);
+    req->shipped = all->n_shipped ? malloc(all->n_shipped * sizeof *req->shipped) : NULL;
+    if (all->n_shipped && !req->shipped) {
+        sw_err_set(err, "out of memory");
+        return -1;
+    }
+    if (all->n_shipped)
+        memcpy(req->shipped, all->shipped, all->n_shipped * sizeof *req->shipped);
+    req->n_shipped = all->n_shipped;
+    req->shipped_known = all->shipped_known;
+    if (select_dependencies(req, cfg, all->schema, only, err) < 0) {
+        free(req->shipped);
+        return -1;
+    }
+    return 0;
 }
 
 void sw_requirements_free(struct sw_requirements *req)
 {
     free(req->tasks);
+    free(req->shipped);
     memset(req, 0, sizeof *req);
 }
 
@@ -126,13 +174,62 @@ static uint64_t recorded(const PGresult *r, const char *name)
     return 0;
 }
 
+static double wall_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Starts an answer: no dependency seen yet. */
+static void begin_answer(struct sw_health *h, const struct sw_requirements *req)
+{
+    memset(h, 0, sizeof *h);
+    h->checked_at = wall_clock();
+    if (req->database)
+        h->deps[h->n_deps++] = (struct sw_dep_seen){.name = "database"};
+    for (size_t i = 0; i < req->n_tasks && h->n_deps < SW_HEALTH_DEPS_MAX; i++)
+        h->deps[h->n_deps++] = (struct sw_dep_seen){.name = req->tasks[i]->name};
+}
+
+static size_t count_pending(const struct sw_requirements *req, uint64_t schema)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < req->n_shipped; i++)
+        n += req->shipped[i] > schema;
+    return n;
+}
+
+/* What the database recorded, per dependency, whatever the verdict. */
+static void record_seen(const PGresult *r, const struct sw_config *cfg,
+                        const struct sw_requirements *req, struct sw_health *h)
+{
+    const struct sw_opt_u64 *ahead = &cfg->database.max_ahead;
+    size_t k = 0;
+
+    h->reachable = true;
+    h->schema = recorded(r, "");
+    h->pending = count_pending(req, h->schema);
+    h->pending_known = req->shipped_known;
+    if (req->database) {
+        h->deps[k].version = h->schema;
+        h->deps[k++].compatible =
+            h->schema >= req->schema && (!ahead->set || h->schema - req->schema <= ahead->value);
+    }
+    for (size_t i = 0; k < h->n_deps; i++, k++) {
+        h->deps[k].version = recorded(r, req->tasks[i]->name);
+        h->deps[k].compatible = h->deps[k].version >= req->tasks[i]->version.value;
+    }
+}
+
 static void judge(const PGresult *r, const struct sw_config *cfg, const struct sw_requirements *req,
                   struct sw_health *h)
 {
     uint64_t have = recorded(r, "");
     const struct sw_opt_u64 *ahead = &cfg->database.max_ahead;
 
-    h->healthy = false;
+    begin_answer(h, req);
+    record_seen(r, cfg, req, h);
     if (req->database && have < req->schema) {
         snprintf(h->line, sizeof h->line,
                  "database: schema version %" PRIu64 " is behind, this image needs %" PRIu64, have,
@@ -194,12 +291,13 @@ int sw_health_query(struct sw_db *db, const struct sw_config *cfg,
 static void unhealthy(struct sw_health *h, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* An answer without the database's: h->reachable stays false. */
+
 /* Messages of libpq may be long: cut to the line, which is what a probe shows. */
 static void unhealthy(struct sw_health *h, const char *fmt, ...)
 {
     va_list ap;
 
-    h->healthy = false;
     va_start(ap, fmt);
     vsnprintf(h->line, sizeof h->line, fmt, ap);
     va_end(ap);
@@ -213,6 +311,7 @@ void sw_health_check_direct(const struct sw_config *cfg, const struct sw_require
     uv_loop_t loop;
     sw_err err;
 
+    begin_answer(h, req);
     if (!sw_requirements_any(req)) {
         h->healthy = true;
         snprintf(h->line, sizeof h->line, "healthy: no dependency to check");
@@ -225,8 +324,10 @@ void sw_health_check_direct(const struct sw_config *cfg, const struct sw_require
     once.wait_ms = 0; /* a probe answers now; the next probe retries */
     if (sw_db_connect(&db, &loop, NULL, &once, "health", &err) != SW_DB_CONNECTED)
         unhealthy(h, "%s", err.msg); /* names the database and why it is unreachable */
-    else if (sw_health_query(db, cfg, req, h, &err) < 0)
+    else if (sw_health_query(db, cfg, req, h, &err) < 0) {
+        begin_answer(h, req); /* what a failed query left is not an answer */
         unhealthy(h, "database: %s", err.msg);
+    }
     sw_db_close(db);
     sw_loop_close(&loop);
 }

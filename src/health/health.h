@@ -18,11 +18,31 @@ struct sw_requirements {
     uint64_t schema;              /* [database] requires, else the highest migration shipped */
     const struct sw_task **tasks; /* tasks whose version is required */
     size_t n_tasks;
+    uint64_t *shipped; /* the migrations' versions, to count the pending ones (metrics) */
+    size_t n_shipped;
+    bool shipped_known; /* false when the directory could not be read (`requires` was set) */
+};
+
+/* Dependencies an answer details; more required tasks than this are judged but not listed. */
+#define SW_HEALTH_DEPS_MAX 16
+
+/* One dependency as a check saw it (what /metrics shows). */
+struct sw_dep_seen {
+    const char *name; /* "database" or the task's name (the config owns it) */
+    uint64_t version; /* recorded (0: none) */
+    bool compatible;  /* at least at the version required, and within max_ahead */
 };
 
 struct sw_health {
     bool healthy;
-    char line[512]; /* one line: what is behind or ahead, or what is satisfied */
+    char line[512];    /* one line: what is behind or ahead, or what is satisfied */
+    bool reachable;    /* the database answered this check: the fields below are its answer */
+    double checked_at; /* when, in seconds since the epoch; 0: not checked yet */
+    uint64_t schema;   /* schema version recorded */
+    size_t pending;    /* shipped migrations newer than schema */
+    bool pending_known;
+    struct sw_dep_seen deps[SW_HEALTH_DEPS_MAX];
+    size_t n_deps;
 };
 
 /* What `health` checks, from the config and the migration file names (no file is read:
