@@ -135,8 +135,12 @@ static void answer(struct sw_health_server *s, struct client *c)
 
 static void send_metrics(struct sw_health_server *s, struct client *c)
 {
-    struct sw_metrics m = {s->cfg->serve.image, s->req,         &s->state,
-                           s->running,          s->child_exits, s->child_exit_code};
+    struct sw_metrics m = {.image = s->cfg->serve.image,
+                           .req = s->req,
+                           .health = &s->state,
+                           .child_up = s->running,
+                           .child_exits = s->child_exits,
+                           .child_exit_code = s->child_exit_code};
     size_t len;
     char *body = sw_metrics_render(&m, &len), *text = NULL;
 

@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -198,15 +199,15 @@ static int exited(const struct supervisor *s)
 {
     int status = s->child_status, code = exit_code(s->cfg, status);
     int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    char how[48];
 
     if (sig)
-        sw_summary(SW_LOG_INFO, "server_exited",
-                   SW_FIELDS(SW_NUM("exit_code", code), SW_NUM("signal", sig)),
-                   "server killed by signal %d: exit code %d", sig, code);
+        snprintf(how, sizeof how, "killed by signal %d", sig);
     else
-        sw_summary(SW_LOG_INFO, "server_exited",
-                   SW_FIELDS(SW_NUM("exit_code", code), SW_NUM("signal", 0)),
-                   "server exited with status %d: exit code %d", WEXITSTATUS(status), code);
+        snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
+    sw_summary(SW_LOG_INFO, "server_exited",
+               SW_FIELDS(SW_NUM("exit_code", code), SW_NUM("signal", sig)),
+               "server %s: exit code %d", how, code);
     return code;
 }
 
