@@ -54,9 +54,11 @@ for _ in $(seq 100); do [ "$(advisory_locks)" = 1 ] && break; sleep 0.1; done
 is "$(advisory_locks)" 1 "a session holds the upgrade lock"
 printf 'CREATE TABLE c (id int);\n' >"$MIG/0005_c.sql"
 js 4 --upgrade
-kill "$HOLDER"
+# The holder's backend is ended (killing psql would leave its pg_sleep running on).
+q "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())" >/dev/null
 wait "$HOLDER" 2>/dev/null
 for _ in $(seq 100); do [ "$(advisory_locks)" = 0 ] && break; sleep 0.1; done
+is "$(advisory_locks)" 0 "the lock is free again"
 
 # A gated supervisor: waits, starts the server after the upgrade, reports its exit.
 write_config '[serve]' 'wait_for = database' "health_socket = $TMP/h.sock"
