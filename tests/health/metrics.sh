@@ -26,19 +26,31 @@ wait_until() {
     done
 }
 
-# promql QUERY: the samples of an instant query, one "labels value" per line, sorted.
+# promql QUERY [WANT [SECONDS]]: the samples of an instant query, one "labels value" per line,
+# sorted; with WANT, polls (one process, every 0.1 s) until they are WANT, 1 if they never are.
 promql() {
-    curl -s --get --data-urlencode "query=$1" "$PROM/api/v1/query" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-assert d["status"] == "success", d
-rows = []
-for r in d["data"]["result"]:
-    m = {k: v for k, v in r["metric"].items() if k not in ("__name__", "instance", "job")}
-    rows.append(",".join("%s=%s" % kv for kv in sorted(m.items())) + " " + r["value"][1])
-print("\n".join(sorted(rows)))'
+    python3 - "$PROM" "$@" <<'EOF'
+import json, sys, time, urllib.parse, urllib.request
+prom, query = sys.argv[1], sys.argv[2]
+want = sys.argv[3] if len(sys.argv) > 3 else None
+end = time.monotonic() + (float(sys.argv[4]) if len(sys.argv) > 4 else 60)
+def samples():
+    url = prom + "/api/v1/query?" + urllib.parse.urlencode({"query": query})
+    d = json.load(urllib.request.urlopen(url, timeout=10))
+    assert d["status"] == "success", d
+    rows = []
+    for r in d["data"]["result"]:
+        m = {k: v for k, v in r["metric"].items() if k not in ("__name__", "instance", "job")}
+        rows.append(",".join("%s=%s" % kv for kv in sorted(m.items())) + " " + r["value"][1])
+    return "\n".join(sorted(rows))
+got = samples()
+while want is not None and got != want and time.monotonic() < end:
+    time.sleep(0.1)
+    got = samples()
+print(got)
+sys.exit(0 if want is None or got == want else 1)
+EOF
 }
-promql_is() { [ "$(promql "$1")" = "$2" ]; }
 
 scrape() { curl -s "http://127.0.0.1:$SW_PORT/metrics"; }
 
@@ -82,19 +94,19 @@ like "$(cat "$TMP/gated.prom")" 'slipway_child_up 0' "no server while gated"
 
 wait_until 60 curl -sf "$PROM/-/ready" -o /dev/null
 ok $? "prometheus is ready"
-wait_until 60 promql_is 'slipway_schema_version' 'version=1 1'
-ok $? "prometheus scraped schema version 1 (got: $(promql slipway_schema_version))"
+got=$(promql 'slipway_schema_version' 'version=1 1')
+ok $? "prometheus scraped schema version 1 (got: $got)"
 is "$(promql 'slipway_build_info')" "image=shop:2.0,requires=2,version=$("$SLIPWAY" --version | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1) 1" \
     "prometheus has the build info"
 
 sw --upgrade
 is "$RC" 0 "the upgrade applies 0002"
-wait_until 60 promql_is 'slipway_schema_version' 'version=2 2'
-ok $? "prometheus sees schema version 2 after the upgrade (got: $(promql slipway_schema_version))"
-wait_until 60 promql_is 'slipway_dependency_compatible' 'name=database 1'
-ok $? "and the database compatible"
-wait_until 60 promql_is 'slipway_child_up' ' 1'
-ok $? "and the server up"
+got=$(promql 'slipway_schema_version' 'version=2 2')
+ok $? "prometheus sees schema version 2 after the upgrade (got: $got)"
+got=$(promql 'slipway_dependency_compatible' 'name=database 1')
+ok $? "and the database compatible (got: $got)"
+got=$(promql 'slipway_child_up' ' 1')
+ok $? "and the server up (got: $got)"
 is "$(promql 'slipway_migrations_pending')" " 0" "nothing pending"
 [ -e "$TMP/started" ]
 ok $? "the server was started"
