@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum key_type { K_STR, K_BOOL, K_DUR, K_SIG, K_U64, K_CODEMAP, K_NAMES };
+enum key_type { K_STR, K_BOOL, K_DUR, K_SIG, K_U64, K_CODEMAP, K_NAMES, K_LINT };
 
 struct key_def {
     const char *name;
@@ -63,6 +63,7 @@ static const struct key_def migrations_keys[] = {
     {"lock_timeout", K_DUR, CFG(migrations.lock_timeout_ms), "5s"},
     {"statement_timeout", K_DUR, CFG(migrations.statement_timeout_ms), "0"},
     {"out_of_order", K_BOOL, CFG(migrations.out_of_order), "false"},
+    {"lint", K_LINT, CFG(migrations.lint), "warn"},
 };
 
 static const struct key_def task_keys[] = {
@@ -466,6 +467,19 @@ static int parse_bool(const char *s, bool *out)
     return -1;
 }
 
+static int parse_lint(const char *s, enum sw_lint_level *out)
+{
+    static const char *const names[] = {
+        [SW_LINT_WARN] = "warn", [SW_LINT_ERROR] = "error", [SW_LINT_OFF] = "off"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum sw_lint_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 static int parse_u64(const char *s, struct sw_opt_u64 *out)
 {
     char *end;
@@ -532,6 +546,8 @@ static const char *type_hint(enum key_type type)
         return "expected a non-negative integer";
     case K_CODEMAP:
         return "expected FROM:TO pairs of exit codes 0-255, e.g. 143:0";
+    case K_LINT:
+        return "expected warn, error or off";
     default:
         return "bad value";
     }
@@ -556,6 +572,8 @@ static int convert(const struct key_def *key, const char *value, void *base)
         return parse_code_map(value, field);
     case K_NAMES:
         return parse_names(value, field);
+    case K_LINT:
+        return parse_lint(value, field);
     }
     return -1;
 }

@@ -60,6 +60,9 @@ struct sw_database {
     struct sw_opt_u64 max_ahead;
 };
 
+/* [migrations] lint: what lint findings do (README "Lint"). */
+enum sw_lint_level { SW_LINT_WARN, SW_LINT_ERROR, SW_LINT_OFF };
+
 struct sw_migrations_conf {
     char *dir;
     char *table;
@@ -67,6 +70,7 @@ struct sw_migrations_conf {
     int64_t lock_timeout_ms;
     int64_t statement_timeout_ms;
     bool out_of_order;
+    enum sw_lint_level lint;
 };
 
 struct sw_config {

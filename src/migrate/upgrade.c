@@ -6,6 +6,7 @@
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "base/termlog.h"
+#include "lint/lint.h"
 #include "migdir/sqlsplit.h"
 #include "migrate/plan.h"
 #include "pg/dynlib.h"
@@ -509,6 +510,10 @@ static int upgrade(struct upgrade *u)
 
     if (rc == SW_EXIT_OK)
         rc = validate(u);
+    /* the pending files only: an applied one cannot change (drift) to satisfy lint */
+    if (rc == SW_EXIT_OK && u->plan.n_pending > 0)
+        rc = sw_lint_migrations(&u->set, u->plan.pending, u->plan.n_pending,
+                                u->s.cfg->migrations.lint, SW_LINT_TO_LOG);
     if (rc != SW_EXIT_OK)
         return rc;
     if (u->plan.n_pending == 0 && tasks_behind(u) == 0) {
