@@ -73,7 +73,7 @@ static size_t line_end(const char *s, size_t from, size_t len)
 
 /* ---- the output -------------------------------------------------------------------------- */
 
-static int add_item(struct reader *rd, enum sw_lint_item_kind kind, size_t off,
+static int add_item(struct reader *rd, enum sw_lint_item_kind kind, size_t off, size_t end,
                     const PgQuery__Node *node, const char *text, size_t text_len)
 {
     struct sw_lint_read *out = rd->out;
@@ -87,7 +87,7 @@ static int add_item(struct reader *rd, enum sw_lint_item_kind kind, size_t off,
         out->cap = cap;
     }
     struct sw_lint_item *it = &out->items[out->n];
-    *it = (struct sw_lint_item){.kind = kind, .off = off, .node = node};
+    *it = (struct sw_lint_item){.kind = kind, .off = off, .end = end, .node = node};
     if (text && !(it->text = strndup(text, text_len)))
         return -1;
     out->n++;
@@ -132,7 +132,7 @@ static int add_statements(struct reader *rd, size_t from, size_t to, PgQuery__Pa
         size_t off = from + (size_t)raw->stmt_location;
         size_t end = raw->stmt_len ? off + (size_t)raw->stmt_len : to;
         if (raw->stmt &&
-            add_item(rd, SW_ITEM_STMT, skip_blank(rd->buf, off, end), raw->stmt, NULL, 0) < 0)
+            add_item(rd, SW_ITEM_STMT, skip_blank(rd->buf, off, end), end, raw->stmt, NULL, 0) < 0)
             return -1;
     }
     return 0;
@@ -223,6 +223,21 @@ static size_t skip_copy_data(const struct reader *rd, size_t from)
     return rd->len;
 }
 
+/* When a COPY ... FROM STDIN is among the items added since index first, what the parser made
+ * of its data (an error, or rows that happen to read as SQL) is dropped and *pos moves past
+ * the data. */
+static bool skipped_copy_data(struct reader *rd, size_t first, size_t *pos)
+{
+    for (size_t i = first; i < rd->out->n; i++) {
+        if (is_copy_from_stdin(&rd->out->items[i])) {
+            rd->out->n = i + 1; /* statements only: nothing of theirs to free */
+            *pos = skip_copy_data(rd, rd->out->items[i].end);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* pg_dump >= 17.6 and 16.10 frame its output with these; the upgrade skips them. */
 static bool is_dump_framing(const char *word, size_t n)
 {
@@ -230,7 +245,8 @@ static bool is_dump_framing(const char *word, size_t n)
            (n == 11 && memcmp(word, "\\unrestrict", 11) == 0);
 }
 
-/* At a backslash outside quotes: psql would run the rest of the line as its own command. */
+/* At a backslash outside quotes: psql would run the rest of the line as its own command. It
+ * becomes a ';' followed by blanks, so the statement before it ends there (\g, \gset). */
 static int take_meta_command(struct reader *rd, size_t at)
 {
     size_t end = line_end(rd->buf, at, rd->len), n = 1;
@@ -238,17 +254,18 @@ static int take_meta_command(struct reader *rd, size_t at)
     while (at + n < end && strchr(" \t\r\\", rd->buf[at + n]) == NULL)
         n++;
     if (!is_dump_framing(rd->buf + at, n) &&
-        add_item(rd, SW_ITEM_META, at, NULL, rd->buf + at, n) < 0)
+        add_item(rd, SW_ITEM_META, at, at, NULL, rd->buf + at, n) < 0)
         return -1;
-    memset(rd->buf + at, ' ', end - at);
+    rd->buf[at] = ';';
+    memset(rd->buf + at + 1, ' ', end - at - 1);
     return 0;
 }
 
 static int take_unknown(struct reader *rd, size_t start, const struct refusal *why, size_t *next)
 {
     *next = statement_end(rd, start);
-    return add_item(rd, SW_ITEM_UNKNOWN, skip_blank(rd->buf, start, *next), NULL, why->msg,
-                    strlen(why->msg));
+    size_t at = skip_blank(rd->buf, start, *next);
+    return add_item(rd, SW_ITEM_UNKNOWN, at, at, NULL, why->msg, strlen(why->msg));
 }
 
 /* Without a position to go by: each statement the scanner finds, parsed on its own. */
@@ -260,18 +277,18 @@ static int read_piecewise(struct reader *rd, size_t from, size_t to)
 
     ON_RANGE(rd, from, to, sp = sw_pgq->pg_query_split_with_scanner(rd->buf + from));
     if (sp.error) {
+        size_t at = skip_blank(rd->buf, from, to);
         snprintf(why.msg, sizeof why.msg, "%s", sp.error->message);
-        rc = add_item(rd, SW_ITEM_UNKNOWN, skip_blank(rd->buf, from, to), NULL, why.msg,
-                      strlen(why.msg));
+        rc = add_item(rd, SW_ITEM_UNKNOWN, at, at, NULL, why.msg, strlen(why.msg));
     }
     for (int i = 0; !sp.error && rc == 0 && i < sp.n_stmts; i++) {
         size_t a = from + (size_t)sp.stmts[i]->stmt_location;
         size_t b = a + (size_t)sp.stmts[i]->stmt_len;
+        size_t at = skip_blank(rd->buf, a, b);
         int parsed = parse_range(rd, a, b, &why);
         rc = parsed < 0 ? -1
              : parsed   ? 0
-                        : add_item(rd, SW_ITEM_UNKNOWN, skip_blank(rd->buf, a, b), NULL, why.msg,
-                                   strlen(why.msg));
+                        : add_item(rd, SW_ITEM_UNKNOWN, at, at, NULL, why.msg, strlen(why.msg));
     }
     sw_pgq->pg_query_free_split_result(sp);
     return rc;
@@ -290,10 +307,8 @@ static int read_around(struct reader *rd, size_t *pos, const struct refusal *why
         if (parsed < 0 || (parsed == 0 && read_piecewise(rd, *pos, start) < 0))
             return -1;
     }
-    if (rd->out->n > before && is_copy_from_stdin(&rd->out->items[rd->out->n - 1])) {
-        *pos = skip_copy_data(rd, start);
+    if (skipped_copy_data(rd, before, pos))
         return 0;
-    }
     if (rd->buf[why->at] == '\\') {
         *pos = start;
         return take_meta_command(rd, why->at);
@@ -307,9 +322,15 @@ static int read_all(struct reader *rd)
 
     while (pos < rd->len) {
         struct refusal why;
+        size_t before = rd->out->n;
         int parsed = parse_range(rd, pos, rd->len, &why);
-        if (parsed != 0)
-            return parsed < 0 ? -1 : 0;
+        if (parsed < 0)
+            return -1;
+        if (parsed > 0) {
+            if (!skipped_copy_data(rd, before, &pos))
+                return 0;
+            continue;
+        }
         if (why.at == NOWHERE || why.at > rd->len)
             return read_piecewise(rd, pos, rd->len);
         if (read_around(rd, &pos, &why) < 0)

@@ -3,8 +3,10 @@
  *
  * The file is parsed whole (one call for the common case). Where the parser stops, the
  * statement it stopped in is found with libpg_query's scanner and read around:
- *  - a backslash outside quotes is a psql meta-command up to the end of its line;
- *  - after COPY ... FROM STDIN, the inline data up to the line "\." (pg_dump output);
+ *  - a backslash outside quotes is a psql meta-command up to the end of its line, and ends
+ *    the statement before it (as \g and \gset do);
+ *  - after COPY ... FROM STDIN, the inline data up to the line "\." (pg_dump output), even
+ *    when it happens to parse as SQL;
  *  - anything else is a statement this parser does not know (newer PostgreSQL syntax, or
  *    an error the server will report): noted, skipped up to its ';', and the rest parsed.
  * Needs sw_pgquery_load() to have succeeded. */
@@ -25,6 +27,7 @@ enum sw_lint_item_kind {
 struct sw_lint_item {
     enum sw_lint_item_kind kind;
     size_t off; /* of its first token in the SQL */
+    size_t end; /* SW_ITEM_STMT: where its text ends (before the ';') */
     int line;   /* 1-based line of off in the SQL */
     const PgQuery__Node *node;
     char *text;
