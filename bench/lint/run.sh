@@ -71,6 +71,7 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 # The sets.
+# shellcheck disable=SC2120,SC2034 # set -- inside; NOTX is read by the eval'd case lines
 fixtures_set() { # the `fires` cases of tests/lint/rules.sh, one file each
     local dir=$tmp/sets/fixtures k=2 line rule sql header
     local NOTX='-- slipway:no-transaction' # rules.sh's name for the marker its cases use
@@ -116,6 +117,7 @@ gen_set() { # GEN_N migrations, one statement a line
 }
 
 log "writing the sets"
+# shellcheck disable=SC2119 # fixtures_set takes no arguments
 declare -A SET_DIR=([fixtures]=$(fixtures_set) [gen]=$(gen_set))
 SETS=(fixtures gen)
 for set in "${SETS[@]}"; do
@@ -129,8 +131,11 @@ for set in "${SETS[@]}"; do
     dir=${SET_DIR[$set]}
     { "$slipway_bin" -c "$tmp/$set.ini" check 2>&1 || true; } | # exit 5: errors found
         sed -n 's/^\([^: ]*\.sql\):\([0-9]*\): \([a-z-]*\): .*/\1 \2 \3/p' | sort -u >"$tmp/found/$set.slipway"
-    (cd "$dir" && "$squawk_bin" --assume-in-transaction --reporter json ./*.sql 2>/dev/null || true) |
-        jq -r '.[] | "\(.file | sub("^\\./"; "")) \(.line + 1) \(.rule_name)"' >"$tmp/found/$set.squawk-raw"
+    # the pattern as the timed command passes it (squawk expands it; a directory finds nothing)
+    { "$squawk_bin" --assume-in-transaction --reporter json "$dir/*.sql" 2>/dev/null || true; } |
+        jq -r --arg d "$dir/" '.[] | "\(.file | ltrimstr($d)) \(.line + 1) \(.rule_name)"' \
+            >"$tmp/found/$set.squawk-raw"
+    [[ -s $tmp/found/$set.squawk-raw ]] || die "squawk found nothing in the $set set"
     # A squawk rule that maps to several slipway rules counts for the one slipway reported
     # there, if any (else for the first): one finding is never both an agreement and a miss.
     while read -r file line rule; do
@@ -148,9 +153,10 @@ done
 mkdir -p "$tmp/samples"
 load_begin
 for set in "${SETS[@]}"; do
+    # shellcheck disable=SC2034 # read by hyperfine_rounds through a nameref
     declare -A CMD=(
         [slipway]="$slipway_bin -q -c $tmp/$set.ini check"
-        [squawk]="$squawk_bin --assume-in-transaction ${SET_DIR[$set]}"
+        [squawk]="$squawk_bin --assume-in-transaction '${SET_DIR[$set]}/*.sql'"
     )
     log "timing the $set set: $ROUNDS rounds x $RUNS runs"
     HF_IGNORE_FAILURE=1 hyperfine_rounds "$ROUNDS" "$RUNS" 1 "$tmp/samples/$set" CMD slipway squawk
@@ -184,14 +190,15 @@ report() {
     for set in "${SETS[@]}"; do
         printf '\n## Agreement, %s set (findings at the same file and line)\n\n' "$set"
         printf '| slipway rule | squawk rule(s) | both | slipway only | squawk only |\n|---|---|--:|--:|--:|\n'
-        for r in $(awk '{ print $3 }' "$tmp/found/$set.slipway" "$tmp/found/$set.squawk" | sort -u); do
+        awk '{ print $3 }' "$tmp/found/$set.slipway" "$tmp/found/$set.squawk" | sort -u >"$tmp/rules"
+        while read -r r; do
             both=$(comm -12 "$tmp/found/$set.slipway" "$tmp/found/$set.squawk" | grep -c -- " $r\$" || true)
             s_only=$(comm -23 "$tmp/found/$set.slipway" "$tmp/found/$set.squawk" | grep -c -- " $r\$" || true)
             q_only=$(comm -13 "$tmp/found/$set.slipway" "$tmp/found/$set.squawk" | grep -c -- " $r\$" || true)
             printf '| `%s` | %s | %s | %s | %s |\n' "$r" \
                 "$(for k in "${!RULE_MAP[@]}"; do [[ " ${RULE_MAP[$k]} " == *" $r "* ]] && printf '`%s` ' "$k"; done | sed 's/ $//')" \
                 "$both" "$s_only" "$q_only"
-        done
+        done <"$tmp/rules"
         printf '\nsquawk rules with no slipway counterpart (not compared): %s\n' \
             "$(awk '{ print $3 }' "$tmp/found/$set.squawk-raw" | sort | uniq -c |
                 awk -v m=" ${!RULE_MAP[*]} " 'index(m, " " $2 " ") == 0 { printf "%s`%s` %d", sep, $2, $1; sep = ", " }')"
