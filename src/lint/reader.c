@@ -43,7 +43,7 @@ static size_t skip_blank(const char *s, size_t from, size_t to)
     size_t i = from;
 
     while (i < to) {
-        if (strchr(" \t\n\r\f\v", s[i]) != NULL && s[i] != '\0') {
+        if (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r')) { /* \t \n \v \f \r */
             i++;
         } else if (s[i] == '-' && i + 1 < to && s[i + 1] == '-') {
             const char *nl = memchr(s + i, '\n', to - i);
