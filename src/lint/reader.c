@@ -354,7 +354,8 @@ static void number_lines(struct sw_lint_read *r, const char *sql)
     size_t pos = 0;
     int line = 1;
 
-    qsort(r->items, r->n, sizeof *r->items, by_offset);
+    if (r->n > 1) /* items is NULL when empty, and qsort's base must not be */
+        qsort(r->items, r->n, sizeof *r->items, by_offset);
     for (size_t i = 0; i < r->n; i++) {
         for (; pos < r->items[i].off; pos++)
             line += sql[pos] == '\n';
