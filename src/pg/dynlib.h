@@ -17,6 +17,8 @@
     X(PQconnectStartParams)                                                                        \
     X(PQconnectPoll)                                                                               \
     X(PQstatus)                                                                                    \
+    X(PQserverVersion)                                                                             \
+    X(PQbackendPID)                                                                                \
     X(PQsocket)                                                                                    \
     X(PQerrorMessage)                                                                              \
     X(PQfinish)                                                                                    \
