@@ -1,7 +1,8 @@
 /* `slipway --upgrade`: under the upgrade lock, validate the history against the files, apply
  * the pending migrations one by one, then run the tasks whose version is behind
- * (SPEC.md "Migrations"). The lock, history, plan and task machinery live in their own
- * files; this one is the sequence and its messages. */
+ * (SPEC.md "Migrations"). All of it on the session that holds the lock (pg/backend.h): if
+ * that session dies, the work dies with it. The lock, history, plan and task machinery live
+ * in their own files; this one is the sequence and its messages. */
 #include "migrate/upgrade.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
@@ -9,6 +10,7 @@
 #include "lint/lint.h"
 #include "migdir/sqlsplit.h"
 #include "migrate/plan.h"
+#include "pg/backend.h"
 #include "pg/dynlib.h"
 #include "pg/history.h"
 #include "pg/session.h"
@@ -21,6 +23,11 @@
 
 /* Bound on ROLLBACK after a stop: past it the connection is dropped, which rolls back too. */
 #define CLEANUP_MS 500
+/* A custom setting that lives as long as the migration's transaction: gone after the file,
+ * the file ended that transaction itself (COMMIT or ROLLBACK inside). */
+#define IN_MIGRATION "slipway.in_migration"
+/* The SQLSTATE the check raises when it is gone (class SW: slipway's own). */
+#define ENDED_OWN_TX "SW001"
 
 struct upgrade {
     struct sw_session s;
@@ -29,7 +36,6 @@ struct upgrade {
     struct sw_history history;
     struct sw_plan plan;
     struct sw_task_versions task_versions;
-    struct sw_db *work; /* the migrations' connection, opened only when one is pending */
     size_t applied;
     size_t tasks_run;
 };
@@ -143,19 +149,33 @@ static int line_at(const char *sql, long position)
     return line;
 }
 
+/* Characters of sql, as the server counts them (UTF-8). */
+static long chars(const char *sql)
+{
+    long n = 0;
+
+    for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+        n += (*p & 0xC0) != 0x80;
+    return n;
+}
+
 /* "NAME:LINE: message" when the server pointed into text past its first skip characters
  * (ours, before the file's; first_line: the file's line where the rest starts) or text is
  * one statement, else "NAME: message". */
 static void report_failure(struct upgrade *u, const struct sw_migration *m, const char *text,
                            size_t skip, int first_line, bool one_statement, const sw_err *err)
 {
-    const PGresult *r = sw_db_last_error(u->work);
+    const PGresult *r = sw_db_last_error(u->s.db);
     const char *pos = r ? sw_pq->PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : NULL;
     long in_file = pos ? atol(pos) - (long)skip : 0;
-    int line = in_file > 0     ? first_line + line_at(text + skip, in_file) - 1
-               : one_statement ? first_line
-                               : 0;
     char at[16] = "";
+    int line;
+
+    if (in_file > chars(m->sql))
+        in_file = 0; /* in what we sent after the file */
+    line = in_file > 0     ? first_line + line_at(text + skip, in_file) - 1
+           : one_statement ? first_line
+                           : 0;
 
     if (line > 0)
         snprintf(at, sizeof at, ":%d", line);
@@ -180,96 +200,160 @@ static void rollback(struct upgrade *u)
     sw_err err;
 
     if (u->s.stop)
-        sw_db_cleanup(u->work, CLEANUP_MS);
-    if (sw_db_command(u->work, "ROLLBACK", &err) < 0)
+        sw_db_cleanup(u->s.db, CLEANUP_MS);
+    if (sw_db_command(u->s.db, "ROLLBACK", &err) < 0)
         sw_debug("ROLLBACK: %s (the connection is dropped, which rolls back too)", err.msg);
 }
 
 /* ---- applying ---------------------------------------------------------------------------- */
 
 /* before + SET [LOCAL] lock_timeout/statement_timeout from the config (0 and infinity
- * disable them), in one round trip. */
-static void timeouts_sql(const struct upgrade *u, const char *before, const char *scope, char *buf,
-                         size_t size)
+ * disable them), in one round trip; malloc'd, NULL when out of memory. */
+static char *timeouts_sql(const struct upgrade *u, const char *before, const char *scope)
 {
     int64_t lock = u->s.cfg->migrations.lock_timeout_ms;
     int64_t stmt = u->s.cfg->migrations.statement_timeout_ms;
+    char *sql;
 
-    snprintf(buf, size, "%sSET %s lock_timeout = %lld; SET %s statement_timeout = %lld", before,
-             scope, (long long)(lock > 0 ? lock : 0), scope, (long long)(stmt > 0 ? stmt : 0));
+    if (asprintf(&sql, "%sSET %s lock_timeout = %lld; SET %s statement_timeout = %lld", before,
+                 scope, (long long)(lock > 0 ? lock : 0), scope,
+                 (long long)(stmt > 0 ? stmt : 0)) < 0)
+        return NULL;
+    return sql;
 }
 
-/* BEGIN, the timeouts and the file in one query string. The file comes last, so the server
- * sees its end as it is: an unterminated quote, a last statement without ';' or a last `--`
- * comment without newline are the file's alone, as with psql -f. */
-static int run_file(struct upgrade *u, const struct sw_migration *m)
+/* After the file: fails with ENDED_OWN_TX unless the migration's transaction is still open.
+ * A file that ended it (COMMIT or ROLLBACK inside) has its later statements run in an
+ * implicit transaction of their own, or in one it opened with BEGIN: either way the
+ * setting made at our BEGIN is gone, and this rolls back what the file did after it. */
+static const char check_sql[] =
+    "DO $slipway$BEGIN IF current_setting('" IN_MIGRATION "', true) IS DISTINCT FROM 'on' "
+    "THEN RAISE EXCEPTION 'the migration ended its own transaction' USING ERRCODE = "
+    "'" ENDED_OWN_TX "'; END IF; END$slipway$";
+
+/* The failure of a transactional migration: of its own, at its recording, or the check that
+ * it ended its own transaction. */
+static void report_migration_failure(struct upgrade *u, const struct sw_migration *m,
+                                     const char *sql, size_t skip, const sw_err *err)
 {
-    char head[160];
-    size_t skip;
-    char *sql;
+    const PGresult *r = sw_db_last_error(u->s.db);
+    const char *state = r ? sw_pq->PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *table = r ? sw_pq->PQresultErrorField(r, PG_DIAG_TABLE_NAME) : NULL;
+
+    if (state && strcmp(state, ENDED_OWN_TX) == 0)
+        sw_error("%s: the migration ended its own transaction (COMMIT/ROLLBACK inside the "
+                 "file); nothing recorded",
+                 m->name);
+    else if (state && strcmp(state, "23505") == 0 && table &&
+             sw_tables_is_history(&u->s.tables, table))
+        sw_error("%s: cannot record it: %s", m->name, err->msg);
+    else
+        report_failure(u, m, sql, skip, m->sql_line, false, err);
+}
+
+/* What goes around the file: before it the session reset, BEGIN, the timeouts and the
+ * setting the check looks for; after it the check, the history row, the NOTIFY and the
+ * COMMIT. */
+struct wrap {
+    char *before;
+    char *after;
+};
+
+static void wrap_free(struct wrap *w)
+{
+    free(w->before);
+    free(w->after);
+}
+
+static int wrap_build(struct upgrade *u, const struct sw_migration *m, const char *checksum,
+                      struct wrap *w, sw_err *err)
+{
+    char *head = timeouts_sql(u, "BEGIN; ", "LOCAL"), *notify = NULL, *commit = NULL;
+    char what[64];
+
+    memset(w, 0, sizeof *w);
+    snprintf(what, sizeof what, "migration %" PRIu64, m->version);
+    if (head && asprintf(&w->before, "%s%s; SET LOCAL " IN_MIGRATION " = on;\n",
+                         sw_backend_reset_sql(&u->s.backend), head) < 0)
+        w->before = NULL;
+    if (w->before)
+        notify = sw_history_notify_sql(u->s.db, what, "COMMIT", err);
+    if (notify)
+        commit = sw_history_commit_sql(u->s.db, &u->s.tables, m, checksum, notify, err);
+    if (commit && asprintf(&w->after, "%s; %s", check_sql, commit) < 0)
+        w->after = NULL;
+    if (!w->before || (commit && !w->after))
+        sw_err_set(err, "out of memory");
+    free(head);
+    free(notify);
+    free(commit);
+    if (w->after)
+        return 0;
+    wrap_free(w);
+    return -1;
+}
+
+/* Whether what follows the file is read as ours: the file ends outside any quote, comment or
+ * parenthesis (the splitter's verdict). */
+static bool ends_clean(const struct sw_migration *m)
+{
+    struct sw_stmt *stmts;
+    size_t n;
     sw_err err;
+
+    if (sw_sql_split(m->sql, m->sql_len, &stmts, &n, &err) < 0)
+        return false;
+    free(stmts);
+    return true;
+}
+
+/* Sends sql; on failure reports it (skip: the characters before the file) and rolls back. */
+static int send_part(struct upgrade *u, const struct sw_migration *m, const char *sql, size_t skip)
+{
+    sw_err err;
+
+    if (sw_db_command(u->s.db, sql, &err) == 0)
+        return SW_EXIT_OK;
+    report_migration_failure(u, m, sql, skip, &err);
+    rollback(u);
+    return failure_code(u);
+}
+
+/* One round trip: before, the file on lines of its own (a last `--` comment or statement
+ * without ';' stays the file's), after. This is safe because the lock lives on this same
+ * session: a query string runs to its end even when its client is gone, so a SIGKILLed
+ * upgrader's COMMIT may still land on the server; but the lock goes only when that session
+ * ends, after the COMMIT or the rollback, and the next upgrader reads a history that already
+ * says which. (With the lock on a connection of its own, it went at once, and the next
+ * upgrader could apply the file a second time: tests/upgrade/kill9.sh.)
+ *
+ * A file that ends inside a quote or comment would swallow what follows: it goes alone, so
+ * the server reports its end as it is, and the rest follows in a second round trip. */
+static int apply_transactional(struct upgrade *u, const struct sw_migration *m,
+                               const char *checksum)
+{
+    bool whole = ends_clean(m);
+    struct wrap w;
+    sw_err err;
+    char *sql;
     int rc;
 
-    timeouts_sql(u, "BEGIN; ", "LOCAL", head, sizeof head);
-    skip = strlen(head) + 2; /* in characters, as the server counts: the head is ASCII */
-    if (asprintf(&sql, "%s;\n%s", head, m->sql) < 0) {
-        sw_error("%s: out of memory", m->name);
+    if (wrap_build(u, m, checksum, &w, &err) < 0) {
+        sw_error("%s: %s", m->name, err.msg);
         return SW_EXIT_FAIL;
     }
-    rc = sw_db_command(u->work, sql, &err);
-    if (rc < 0)
-        report_failure(u, m, sql, skip, m->sql_line, false, &err);
-    free(sql);
-    return rc < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
-}
-
-/* The history row, the NOTIFY and the COMMIT in one query string. */
-static int record(struct upgrade *u, const struct sw_migration *m, const char *checksum,
-                  int64_t duration_ms)
-{
-    char what[64];
-    char *commit, *sql = NULL;
-    sw_err err;
-    int rc = -1;
-
-    snprintf(what, sizeof what, "migration %" PRIu64, m->version);
-    commit = sw_history_notify_sql(u->work, what, "COMMIT", &err);
-    if (commit)
-        sql = sw_history_commit_sql(u->work, &u->s.tables, m, checksum, duration_ms, commit, &err);
-    if (sql)
-        rc = sw_db_command(u->work, sql, &err);
-    free(commit);
-    free(sql);
-    if (rc < 0)
-        sw_error("%s: cannot record it: %s", m->name, err.msg);
-    return rc < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
-}
-
-/* Two round trips: the file, then the bookkeeping with the COMMIT. Not one: a query string
- * runs to its end even when its client is gone, so with the COMMIT in the file's string an
- * upgrader SIGKILLed mid-migration would leave the server to commit it alone, after the
- * upgrade lock (another connection's) was released: the next upgrader, reading the history
- * before that commit, would apply the migration a second time (tests/upgrade/kill9.sh).
- * Sent only once the file is done, the COMMIT needs us alive; without us the server rolls
- * back.
- *
- * A file that ends the transaction itself (COMMIT, or BEGIN ... COMMIT around its
- * statements) commits what precedes its COMMIT on its own, and the SET LOCAL timeouts end
- * there; the rest of it runs in the implicit transaction PostgreSQL opens for the rest of a
- * query string, and the history row and NOTIFY then commit in a transaction of their own:
- * all-or-nothing cannot hold for such a file. */
-static int apply_transactional(struct upgrade *u, const struct sw_migration *m,
-                               const char *checksum, int64_t start)
-{
-    int rc = run_file(u, m);
-
-    if (rc == SW_EXIT_OK)
-        rc = record(u, m, checksum, now_ms(u) - start);
-    if (rc != SW_EXIT_OK) {
-        rollback(u);
-        return failure_code(u);
+    if (asprintf(&sql, "%s%s%s%s", w.before, m->sql, whole ? "\n;\n" : "", whole ? w.after : "") <
+        0) {
+        sw_error("%s: out of memory", m->name);
+        wrap_free(&w);
+        return SW_EXIT_FAIL;
     }
-    return SW_EXIT_OK;
+    rc = send_part(u, m, sql, strlen(w.before));
+    if (rc == SW_EXIT_OK && !whole)
+        rc = send_part(u, m, w.after, strlen(w.after));
+    free(sql);
+    wrap_free(&w);
+    return rc;
 }
 
 /* Statement k of a no-transaction migration, then its progress row. */
@@ -285,13 +369,13 @@ static int apply_statement(struct upgrade *u, const struct sw_migration *m, cons
         sw_error("out of memory");
         return SW_EXIT_FAIL;
     }
-    rc = sw_db_command(u->work, sql, &err);
+    rc = sw_db_command(u->s.db, sql, &err);
     if (rc < 0)
         report_failure(u, m, sql, 0, m->sql_line + st->line - 1, true, &err);
     free(sql);
     if (rc < 0)
         return failure_code(u);
-    if (sw_history_record(u->work, &u->s.tables, m, checksum, now_ms(u) - start, (int)(k + 1),
+    if (sw_history_record(u->s.db, &u->s.tables, m, checksum, now_ms(u) - start, (int)(k + 1),
                           k + 1 == n, &err) < 0) {
         sw_error("%s: statement %zu done but not recorded: %s", m->name, k + 1, err.msg);
         return failure_code(u);
@@ -318,7 +402,7 @@ static int run_statements(struct upgrade *u, const struct sw_migration *m, const
         }
     }
     snprintf(what, sizeof what, "migration %" PRIu64, m->version);
-    if (sw_history_notify(u->work, what, &err) < 0)
+    if (sw_history_notify(u->s.db, what, &err) < 0)
         sw_warn("%s: applied, but NOTIFY failed: %s", m->name, err.msg);
     return SW_EXIT_OK;
 }
@@ -331,7 +415,7 @@ static int apply_no_transaction(struct upgrade *u, const struct sw_migration *m,
     const struct sw_history_row *row = sw_history_find(&u->history, m->version);
     size_t done = row ? (size_t)row->statements_done : 0, n;
     struct sw_stmt *stmts;
-    char set[160];
+    char *set;
     sw_err err;
     int rc;
 
@@ -348,18 +432,14 @@ static int apply_no_transaction(struct upgrade *u, const struct sw_migration *m,
         sw_event(SW_LOG_INFO, "migration_resumed",
                  SW_FIELDS(SW_STR("migration", m->name), SW_NUM("statement", done + 1)),
                  "%s: resuming at statement %zu of %zu", m->name, done + 1, n);
-    timeouts_sql(u, "", "SESSION", set, sizeof set);
-    rc = sw_db_command(u->work, set, &err) < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
+    set = timeouts_sql(u, sw_backend_reset_sql(&u->s.backend), "SESSION");
+    rc = set && sw_db_command(u->s.db, set, &err) == 0 ? SW_EXIT_OK : SW_EXIT_FAIL;
     if (rc != SW_EXIT_OK)
-        sw_error("%s: %s", m->name, err.msg);
+        sw_error("%s: %s", m->name, set ? err.msg : "out of memory");
     else
         rc = run_statements(u, m, checksum, stmts, n, done);
+    free(set);
     free(stmts);
-    if (rc == SW_EXIT_OK &&
-        sw_db_command(u->work, "RESET lock_timeout; RESET statement_timeout", &err) < 0) {
-        sw_error("%s: %s", m->name, err.msg);
-        rc = SW_EXIT_FAIL;
-    }
     return rc;
 }
 
@@ -407,6 +487,19 @@ static void applied(struct upgrade *u, const struct sw_migration *m)
     u->plan.has_version = true;
 }
 
+/* After the last migration, the tasks' bookkeeping runs as the session started, not as the
+ * last file left it (SET ROLE, search_path...). */
+static int reset_session(struct upgrade *u)
+{
+    sw_err err;
+
+    if (sw_db_command(u->s.db, sw_backend_reset_sql(&u->s.backend), &err) < 0) {
+        sw_error("cannot reset the session after the migrations: %s", err.msg);
+        return failure_code(u);
+    }
+    return SW_EXIT_OK;
+}
+
 static int apply_pending(struct upgrade *u, int64_t t0)
 {
     for (size_t i = 0; i < u->plan.n_pending; i++) {
@@ -418,7 +511,7 @@ static int apply_pending(struct upgrade *u, int64_t t0)
         if (u->s.stop)
             return failure_code(u);
         rc = m->no_transaction ? apply_no_transaction(u, m, u->plan.checksums[k])
-                               : apply_transactional(u, m, u->plan.checksums[k], start);
+                               : apply_transactional(u, m, u->plan.checksums[k]);
         if (rc != SW_EXIT_OK) {
             failure_summary(u, m, t0);
             return rc;
@@ -527,9 +620,9 @@ static int upgrade(struct upgrade *u)
         return SW_EXIT_OK;
     }
     if (u->plan.n_pending > 0) {
-        rc = sw_session_connect(&u->s, &u->work, "upgrade");
+        rc = apply_pending(u, t0);
         if (rc == SW_EXIT_OK)
-            rc = apply_pending(u, t0);
+            rc = reset_session(u);
         if (rc != SW_EXIT_OK)
             return rc;
     }
@@ -567,7 +660,6 @@ int sw_upgrade_main(const struct sw_config *cfg, const struct sw_cli *cli)
         /* whatever failed after a stop request failed because of it */
         if (rc != SW_EXIT_OK && u.s.stop)
             rc = sw_session_stop_code(&u.s);
-        sw_db_close(u.work);
         sw_session_close(&u.s);
     }
     sw_task_versions_free(&u.task_versions);

@@ -17,8 +17,8 @@ is "$RC" 0 "upgrade with a schema-qualified history table"
 is "$(q "SELECT count(*) FROM meta.history WHERE success")" 2 "history in the configured schema"
 is "$(q "SELECT version FROM meta.slipway_tasks WHERE name = 'noop'")" 1 \
     "slipway_tasks beside it"
-is "$(q "SELECT to_regclass('app.things') IS NOT NULL")" t \
-    "search_path set by a migration holds for the next one, as with psql"
+is "$(q "SELECT to_regclass('public.things') IS NOT NULL")" t \
+    "search_path set by a migration ends with it: the next starts afresh, as psql per file"
 sw status --json
 like "$OUT" '"schema_version":2' "status reads the configured table"
 
@@ -42,9 +42,9 @@ is "$(q "SELECT to_regclass('app.slipway_migrations') IS NULL")" t "nothing went
 
 printf 'CREATE TABLE locked (x int);\n' >"$MIG/0003_locked.sql"
 printf 'LOCK TABLE locked;\n' >>"$MIG/0003_locked.sql"
-printf 'ALTER TABLE app.things ADD COLUMN y int;\n' >"$MIG/0004_alter.sql"
+printf 'ALTER TABLE things ADD COLUMN y int;\n' >"$MIG/0004_alter.sql"
 write_config "lock_timeout = 300ms"
-psql -X -q -d "$DB" -c "BEGIN" -c "LOCK TABLE app.things" -c "SELECT pg_sleep(20)" \
+psql -X -q -d "$DB" -c "BEGIN" -c "LOCK TABLE things" -c "SELECT pg_sleep(20)" \
     >/dev/null 2>&1 &
 blocker=$!
 for _ in $(seq 100); do
