@@ -25,6 +25,7 @@ cat >"$TASK" <<EOF
 #!/bin/sh
 exec 9>>"$TMP/task.lock"
 flock -n 9 || echo overlap >>"$TMP/overlaps"
+echo "# \$\$ \$(date +%T.%N) start" >>"$TMP/trace"
 echo start >>"$TMP/starts"
 sleep 5
 echo done >>"$TMP/dones"
@@ -66,6 +67,7 @@ active() { [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current
 terminate_lock_holder() {
     local pid
     pid=$(lock_holder_pid)
+    echo "# $(date +%T.%N) terminating $pid" >>"$TMP/trace"
     [ -n "$pid" ] && [ "$(q "SELECT pg_terminate_backend($pid)")" = t ]
 }
 # finish NAME PID: waits for it; sets RC_<NAME>.
@@ -113,6 +115,7 @@ is "$RC_c" 1 "the upgrader whose lock was lost exits 1"
 like "$(cat "$TMP/c.log")" "upgrade lock was lost" "and says the lock was lost"
 is "$RC_d" 0 "the second upgrader runs the task and exits 0"
 is "$(cat "$TMP/overlaps" 2>/dev/null)" "" "the two tasks never overlapped"
+[ -s "$TMP/overlaps" ] && { cat "$TMP/trace"; sed 's/^/# c: /' "$TMP/c.log"; sed 's/^/# d: /' "$TMP/d.log"; }
 is "$(wc -l <"$TMP/starts") $(wc -l <"$TMP/dones")" "2 1" "started twice, finished once"
 same_state "$REF" "$DB" "lock lost during a task: same state as an uninterrupted run"
 
