@@ -23,11 +23,11 @@
 
 /* Bound on ROLLBACK after a stop: past it the connection is dropped, which rolls back too. */
 #define CLEANUP_MS 500
-/* A custom setting that lives as long as the migration's transaction: gone after the file,
- * the file ended that transaction itself (COMMIT or ROLLBACK inside). */
-#define IN_MIGRATION "slipway.in_migration"
-/* The SQLSTATE the check raises when it is gone (class SW: slipway's own). */
-#define ENDED_OWN_TX "SW001"
+/* A savepoint set before the file and released after it: a file that ended the migration's
+ * transaction (COMMIT or ROLLBACK inside) took it along, and the RELEASE fails. */
+#define SAVEPOINT "slipway_migration"
+#define NO_TRANSACTION "25P01" /* RELEASE outside a transaction block */
+#define NO_SAVEPOINT "3B001"   /* in a transaction the file opened itself */
 
 struct upgrade {
     struct sw_session s;
@@ -222,25 +222,19 @@ static char *timeouts_sql(const struct upgrade *u, const char *before, const cha
     return sql;
 }
 
-/* After the file: fails with ENDED_OWN_TX unless the migration's transaction is still open.
- * A file that ended it (COMMIT or ROLLBACK inside) has its later statements run in an
- * implicit transaction of their own, or in one it opened with BEGIN: either way the
- * setting made at our BEGIN is gone, and this rolls back what the file did after it. */
-static const char check_sql[] =
-    "DO $slipway$BEGIN IF current_setting('" IN_MIGRATION "', true) IS DISTINCT FROM 'on' "
-    "THEN RAISE EXCEPTION 'the migration ended its own transaction' USING ERRCODE = "
-    "'" ENDED_OWN_TX "'; END IF; END$slipway$";
-
-/* The failure of a transactional migration: of its own, at its recording, or the check that
- * it ended its own transaction. */
+/* The failure of a transactional migration: of its own, at its recording, or of the RELEASE
+ * that shows it ended its own transaction. */
 static void report_migration_failure(struct upgrade *u, const struct sw_migration *m,
                                      const char *sql, size_t skip, const sw_err *err)
 {
     const PGresult *r = sw_db_last_error(u->s.db);
     const char *state = r ? sw_pq->PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     const char *table = r ? sw_pq->PQresultErrorField(r, PG_DIAG_TABLE_NAME) : NULL;
+    const char *msg = r ? sw_pq->PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 
-    if (state && strcmp(state, ENDED_OWN_TX) == 0)
+    /* outside any transaction block, the file has ended ours, whichever statement noticed */
+    if (state && (strcmp(state, NO_TRANSACTION) == 0 ||
+                  (strcmp(state, NO_SAVEPOINT) == 0 && msg && strstr(msg, SAVEPOINT))))
         sw_error("%s: the migration ended its own transaction (COMMIT/ROLLBACK inside the "
                  "file); nothing recorded",
                  m->name);
@@ -252,8 +246,7 @@ static void report_migration_failure(struct upgrade *u, const struct sw_migratio
 }
 
 /* What goes around the file: before it the session reset, BEGIN, the timeouts and the
- * setting the check looks for; after it the check, the history row, the NOTIFY and the
- * COMMIT. */
+ * savepoint; after it its RELEASE, the history row, the NOTIFY and the COMMIT. */
 struct wrap {
     char *before;
     char *after;
@@ -273,14 +266,14 @@ static int wrap_build(struct upgrade *u, const struct sw_migration *m, const cha
 
     memset(w, 0, sizeof *w);
     snprintf(what, sizeof what, "migration %" PRIu64, m->version);
-    if (head && asprintf(&w->before, "%s%s; SET LOCAL " IN_MIGRATION " = on;\n",
+    if (head && asprintf(&w->before, "%s%s; SAVEPOINT " SAVEPOINT ";\n",
                          sw_backend_reset_sql(&u->s.backend), head) < 0)
         w->before = NULL;
     if (w->before)
         notify = sw_history_notify_sql(u->s.db, what, "COMMIT", err);
     if (notify)
         commit = sw_history_commit_sql(u->s.db, &u->s.tables, m, checksum, notify, err);
-    if (commit && asprintf(&w->after, "%s; %s", check_sql, commit) < 0)
+    if (commit && asprintf(&w->after, "RELEASE SAVEPOINT " SAVEPOINT "; %s", commit) < 0)
         w->after = NULL;
     if (!w->before || (commit && !w->after))
         sw_err_set(err, "out of memory");

@@ -159,8 +159,8 @@ while [ "$landed" -lt "$KILLS" ]; do
              how="$how ${strategy_names[$s]}"
              n_how=$((n_how + 1))
              # The next upgrader starts at once, as a replica polling the lock would: the
-             # killed client's lock connection is gone, but its migration connection's backend
-             # may still be running the statement it was sent.
+             # killed client's backend may still be running the statement it was sent, and
+             # holds the lock until it ends.
              [ "$(sessions_in "$RDB")" -gt 0 ] && overlap=$((overlap + 1))
              st=$(rq "SELECT count(*) FILTER (WHERE success) || ' ' || count(*) FILTER (WHERE NOT success) FROM slipway_migrations" 2>/dev/null || echo "0 0")
              set -- $st
