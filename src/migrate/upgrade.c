@@ -231,18 +231,21 @@ static void report_migration_failure(struct upgrade *u, const struct sw_migratio
     const char *state = r ? sw_pq->PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     const char *table = r ? sw_pq->PQresultErrorField(r, PG_DIAG_TABLE_NAME) : NULL;
     const char *msg = r ? sw_pq->PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    sw_err why;
 
     /* outside any transaction block, the file has ended ours, whichever statement noticed */
     if (state && (strcmp(state, NO_TRANSACTION) == 0 ||
                   (strcmp(state, NO_SAVEPOINT) == 0 && msg && strstr(msg, SAVEPOINT))))
-        sw_error("%s: the migration ended its own transaction (COMMIT/ROLLBACK inside the "
-                 "file); nothing recorded",
-                 m->name);
+        sw_err_set(&why, "the migration ended its own transaction (COMMIT/ROLLBACK inside the "
+                         "file); nothing recorded");
     else if (state && strcmp(state, "23505") == 0 && table &&
              sw_tables_is_history(&u->s.tables, table))
-        sw_error("%s: cannot record it: %s", m->name, err->msg);
-    else
+        sw_err_set(&why, "cannot record it: %s", err->msg);
+    else {
         report_failure(u, m, sql, skip, m->sql_line, false, err);
+        return;
+    }
+    report_failure(u, m, sql, strlen(sql), m->sql_line, false, &why); /* no line: not the file's */
 }
 
 /* What goes around the file: before it the session reset, BEGIN, the timeouts and the
