@@ -4,7 +4,7 @@
 # '', false) in a no-transaction file) does not change where the next file's tables land: the
 # set applied in one run and file by file, one run each, end in the same state, every later
 # table in public. And a transactional file that ends its own transaction (ROLLBACK or COMMIT
-# inside) fails with one line and is not recorded.
+# inside), which lint refuses, fails with one line and is not recorded with lint off too.
 TEST_NAME=sessstate
 . "$SRCDIR/tests/upgrade/lib.sh"
 . "$SRCDIR/tests/faults/lib.sh"
@@ -48,9 +48,13 @@ is "$(psql -X -A -t -q -d "$STEP" -c "SELECT count(*) FROM slipway_migrations WH
 same_state "$DB" "$STEP" "one run and one run per file end in the same state"
 
 # ---- a file that ends its own transaction ----------------------------------------------------
+# Lint refuses it before anything runs (exit 5); with lint off, the run itself still does.
 rm -f "$MIG"/*
 dropdb --force "$DB" && createdb "$DB" || { echo "Bail out! recreate $DB"; exit 1; }
 printf 'CREATE TABLE x1 (id int);\nROLLBACK;\n' >"$MIG/0001_x1.sql"
+sw --upgrade
+is "$RC" 5 "lint on: ROLLBACK inside a transactional file is refused before anything runs"
+write_config "lint = off"
 sw --upgrade
 is "$RC" 1 "ROLLBACK inside a transactional file: exit 1"
 like "$OUT" "0001_x1.sql: the migration ended its own transaction (COMMIT/ROLLBACK inside the file); nothing recorded" \
