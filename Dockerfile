@@ -10,7 +10,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
         gcc libc6-dev meson ninja-build pkg-config \
-        libuv1-dev libinih-dev libpq-dev libssl-dev \
+        libuv1-dev libinih-dev libpq-dev libssl-dev libpg-query-dev libprotobuf-c-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -23,6 +23,8 @@ RUN meson setup --buildtype=release build \
 FROM debian:bookworm-slim
 # libpq5 and libssl3 are not linked but dlopen()ed by slipway the first time it needs the
 # database, so nothing but a failing upgrade would notice if they were missing: keep them.
+# libpg-query1504.0 likewise, for lint in `slipway check` and at the start of --upgrade
+# (without it lint is skipped with a warning).
 # policy-rc.d stops the nginx package from starting the service during the build (with chroot
 # isolation a started nginx would run on the build host).
 # Everything that runs (slipway, nginx, `slipway health`) runs as www-data: the directories
@@ -32,7 +34,7 @@ FROM debian:bookworm-slim
 RUN printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d \
  && apt-get update \
  && apt-get install -y --no-install-recommends \
-        libuv1 libinih1 libpq5 libssl3 ca-certificates nginx-light \
+        libuv1 libinih1 libpq5 libssl3 libpg-query1504.0 ca-certificates nginx-light \
  && rm -rf /var/lib/apt/lists/* /usr/sbin/policy-rc.d /etc/nginx/sites-enabled/default \
  && mkdir -p /run/slipway /run/nginx /var/lib/nginx \
  && chown www-data:www-data /run/slipway /run/nginx /var/lib/nginx \
@@ -43,7 +45,8 @@ COPY entrypoint/slipway.ini /etc/slipway/slipway.ini
 COPY entrypoint/migrations/ /app/migrations/
 COPY entrypoint/nginx/nginx.conf /etc/nginx/nginx.conf
 COPY entrypoint/nginx/index.html /var/www/html/index.html
-# Fail the build, not the deployment, on a broken config or migrations directory.
+# Fail the build, not the deployment, on a broken config or migrations directory (and on lint
+# errors).
 RUN slipway check
 
 # Numeric, so that Kubernetes' runAsNonRoot can verify it (33 is www-data on Debian).

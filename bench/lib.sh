@@ -174,6 +174,7 @@ load_end() {
 # each round (so a burst of load from other jobs does not always hit the same command), each
 # command's times pooled: one line per run, in ms, appended to PREFIX.NAME. CMDS names an
 # associative array NAME -> command line; the JSON of round r is in PREFIX.r.json.
+# HF_IGNORE_FAILURE=1: a non-zero exit is not an error (linters exit 1 on findings).
 hyperfine_rounds() { # ROUNDS RUNS WARMUP PREFIX CMDS NAME...
     local rounds=$1 runs=$2 warmup=$3 prefix=$4 r k name ms
     local -n cmds=$5
@@ -185,7 +186,7 @@ hyperfine_rounds() { # ROUNDS RUNS WARMUP PREFIX CMDS NAME...
             name=${names[(k + r) % ${#names[@]}]}
             hf_args+=(-n "$name" "${cmds[$name]}")
         done
-        hyperfine -N --style none --warmup "$warmup" --runs "$runs" --export-json "$prefix.$r.json" \
+        hyperfine -N ${HF_IGNORE_FAILURE:+--ignore-failure} --style none --warmup "$warmup" --runs "$runs" --export-json "$prefix.$r.json" \
             "${hf_args[@]}" >"$tmp/hyperfine.log" 2>&1 || { cat "$tmp/hyperfine.log" >&2; die "hyperfine failed"; }
         jq -r '.results[] | .command as $c | .times[] | "\($c) \(. * 1000)"' "$prefix.$r.json" |
             while read -r name ms; do printf '%s\n' "$ms" >>"$prefix.$name"; done

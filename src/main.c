@@ -1,6 +1,7 @@
 /* slipway: container entrypoint. Parses the command line, loads the config, dispatches. */
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "base/termlog.h"
 #include "config/cli.h"
 #include "config/config.h"
 #include "health/healthcmd.h"
@@ -17,6 +18,16 @@
 static int failure_code(enum sw_mode mode, int code)
 {
     return mode == SW_MODE_HEALTH && code != SW_EXIT_OK ? SW_EXIT_FAIL : code;
+}
+
+/* The modes a container runs as its main process: they leave a termination message. A probe
+ * (health) or a shell command (status, check) must not overwrite it. */
+static int finish(enum sw_mode mode, int code)
+{
+    code = failure_code(mode, code);
+    if (mode == SW_MODE_SERVE || mode == SW_MODE_UPGRADE || mode == SW_MODE_TASK)
+        sw_termlog_write(code);
+    return code;
 }
 
 static int run(const struct sw_cli *cli, const struct sw_config *cfg)
@@ -61,9 +72,9 @@ int main(int argc, char **argv)
     sw_log_init(cli.log_format, cli.verbosity);
     if (sw_config_load(&cfg, cli.config, &err) < 0) {
         sw_error("%s", err.msg);
-        return failure_code(cli.mode, SW_EXIT_USAGE);
+        return finish(cli.mode, SW_EXIT_USAGE);
     }
-    code = failure_code(cli.mode, run(&cli, &cfg));
+    code = finish(cli.mode, run(&cli, &cfg));
     sw_config_free(&cfg);
     return code;
 }

@@ -1,5 +1,6 @@
 #include "base/log.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,14 @@
 
 static enum sw_log_format log_format = SW_LOG_TEXT;
 static int log_verbosity;
+static char first_error[4096]; /* as long as a message */
+
+struct sw_u64_text sw_u64_text(uint64_t v)
+{
+    struct sw_u64_text t;
+    snprintf(t.s, sizeof t.s, "%" PRIu64, v);
+    return t;
+}
 
 void sw_log_init(enum sw_log_format format, int verbosity)
 {
@@ -52,9 +61,31 @@ static size_t json_escape(char *out, size_t len, size_t size, const char *s)
     return len;
 }
 
+/* ,"key":"value" or ,"key":number for each field. */
+static size_t json_fields(char *out, size_t len, size_t size, const struct sw_field *f)
+{
+    for (; f && f->key && len + 8 < size; f++) {
+        len += (size_t)snprintf(out + len, size - len, ",\"%s\":", f->key);
+        if (len + 8 >= size)
+            break;
+        if (f->is_num) {
+            len += (size_t)snprintf(out + len, size - len, "%lld", f->num);
+        } else if (!f->str) {
+            len += (size_t)snprintf(out + len, size - len, "null");
+        } else {
+            out[len++] = '"';
+            len = json_escape(out, len, size - 1, f->str);
+            out[len++] = '"';
+        }
+    }
+    out[len < size ? len : size - 1] = '\0';
+    return len < size ? len : size - 1;
+}
+
 /* The whole line is built first and written with one call: stderr is unbuffered, and a line
  * written in pieces costs a system call per piece and can interleave with the server's. */
-static void log_json(enum sw_log_level level, const char *msg)
+static void log_json(enum sw_log_level level, const char *event, const struct sw_field *fields,
+                     const char *msg)
 {
     static const char *const names[] = {"error", "warn", "info", "debug"};
     char line[8192];
@@ -66,25 +97,53 @@ static void log_json(enum sw_log_level level, const char *msg)
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-    len = (size_t)snprintf(line, sizeof line, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":\"",
-                           ts, (long)(tv.tv_usec / 1000), names[level]);
-    len = json_escape(line, len, sizeof line - 3, msg);
-    memcpy(line + len, "\"}\n", 4);
+    len = (size_t)snprintf(line, sizeof line,
+                           "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"event\":\"%s\",\"msg\":\"", ts,
+                           (long)(tv.tv_usec / 1000), names[level], event);
+    /* The message is cut before the fields are: room is kept for them and the closing. */
+    len = json_escape(line, len, sizeof line - 2048, msg);
+    line[len++] = '"';
+    len = json_fields(line, len, sizeof line - 3, fields);
+    memcpy(line + len, "}\n", 3);
     fputs(line, stderr);
+}
+
+static void vlog(enum sw_log_level level, const char *event, const struct sw_field *fields,
+                 const char *fmt, va_list ap)
+{
+    char msg[4096];
+
+    if (!level_enabled(level)) /* errors always are */
+        return;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (level == SW_LOG_ERROR && !first_error[0])
+        snprintf(first_error, sizeof first_error, "%s", msg);
+    if (log_format == SW_LOG_JSON)
+        log_json(level, event, fields, msg);
+    else
+        fprintf(stderr, "slipway: %s%s\n", level == SW_LOG_WARN ? "warning: " : "", msg);
 }
 
 void sw_log(enum sw_log_level level, const char *fmt, ...)
 {
-    char msg[4096];
     va_list ap;
 
-    if (!level_enabled(level))
-        return;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vlog(level, "log", NULL, fmt, ap);
     va_end(ap);
-    if (log_format == SW_LOG_JSON)
-        log_json(level, msg);
-    else
-        fprintf(stderr, "slipway: %s%s\n", level == SW_LOG_WARN ? "warning: " : "", msg);
+}
+
+void sw_event(enum sw_log_level level, const char *event, const struct sw_field *fields,
+              const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vlog(level, event, fields, fmt, ap);
+    va_end(ap);
+}
+
+const char *sw_log_first_error(void)
+{
+    return first_error;
 }

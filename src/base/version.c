@@ -87,3 +87,10 @@ char *sw_version_format(const struct sw_version *v, char sep, char *buf)
     buf[w] = '\0';
     return buf;
 }
+
+struct sw_version_text sw_version_text(const struct sw_version *v)
+{
+    struct sw_version_text t;
+    sw_version_format(v, '.', t.s);
+    return t;
+}

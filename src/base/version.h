@@ -34,4 +34,11 @@ int sw_version_cmp(const struct sw_version *a, const struct sw_version *b);
  * into buf (at least SW_VERSION_TEXT_MAX bytes) and returns buf. */
 char *sw_version_format(const struct sw_version *v, char sep, char *buf);
 
+/* The version as text ("1.12.22") in a value, for a message or an event field:
+ * sw_version_text(&v).s lives until the end of the full expression. */
+struct sw_version_text {
+    char s[SW_VERSION_TEXT_MAX];
+};
+struct sw_version_text sw_version_text(const struct sw_version *v);
+
 #endif

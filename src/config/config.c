@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum key_type { K_STR, K_BOOL, K_DUR, K_SIG, K_U64, K_VERSION, K_CODEMAP, K_NAMES };
+enum key_type { K_STR, K_BOOL, K_DUR, K_SIG, K_U64, K_VERSION, K_CODEMAP, K_NAMES, K_LINT };
 
 struct key_def {
     const char *name;
@@ -45,6 +45,7 @@ static const struct key_def serve_keys[] = {
     {"wait_timeout", K_DUR, CFG(serve.wait_timeout_ms), "infinity"},
     {"health_socket", K_STR, CFG(serve.health_socket), "/run/slipway/health.sock"},
     {"health_listen", K_STR, CFG(serve.health_listen), ""},
+    {"image", K_STR, CFG(serve.image), ""},
 };
 
 static const struct key_def database_keys[] = {
@@ -62,6 +63,7 @@ static const struct key_def migrations_keys[] = {
     {"lock_timeout", K_DUR, CFG(migrations.lock_timeout_ms), "5s"},
     {"statement_timeout", K_DUR, CFG(migrations.statement_timeout_ms), "0"},
     {"out_of_order", K_BOOL, CFG(migrations.out_of_order), "false"},
+    {"lint", K_LINT, CFG(migrations.lint), "warn"},
 };
 
 static const struct key_def task_keys[] = {
@@ -71,7 +73,8 @@ static const struct key_def task_keys[] = {
     {"required", K_BOOL, TSK(required), "true"},
 };
 
-#define MAX_KEYS 12
+#define MAX_KEYS 16
+_Static_assert(sizeof serve_keys / sizeof serve_keys[0] <= MAX_KEYS, "raw[] holds every key");
 #define ORIGIN_LEN 256
 
 struct section_def {
@@ -502,6 +505,19 @@ static int parse_bool(const char *s, bool *out)
     return -1;
 }
 
+static int parse_lint(const char *s, enum sw_lint_level *out)
+{
+    static const char *const names[] = {
+        [SW_LINT_WARN] = "warn", [SW_LINT_ERROR] = "error", [SW_LINT_OFF] = "off"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum sw_lint_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 static int parse_u64(const char *s, struct sw_opt_u64 *out)
 {
     char *end;
@@ -579,6 +595,8 @@ static const char *type_hint(enum key_type type)
         return "expected a version such as 42 or 1.12.22";
     case K_CODEMAP:
         return "expected FROM:TO pairs of exit codes 0-255, e.g. 143:0";
+    case K_LINT:
+        return "expected warn, error or off";
     default:
         return "bad value";
     }
@@ -605,6 +623,8 @@ static int convert(const struct key_def *key, const char *value, void *base)
         return parse_code_map(value, field);
     case K_NAMES:
         return parse_names(value, field);
+    case K_LINT:
+        return parse_lint(value, field);
     }
     return -1;
 }
@@ -879,6 +899,7 @@ void sw_config_free(struct sw_config *cfg)
     sw_words_free(cfg->serve.wait_for);
     free(cfg->serve.health_socket);
     free(cfg->serve.health_listen);
+    free(cfg->serve.image);
     free(cfg->database.url);
     free(cfg->migrations.dir);
     free(cfg->migrations.table);

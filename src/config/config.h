@@ -55,6 +55,7 @@ struct sw_serve {
     int64_t wait_timeout_ms;
     char *health_socket;
     char *health_listen;
+    char *image; /* a label for this image (/metrics), e.g. ${IMAGE_TAG} */
 };
 
 struct sw_database {
@@ -65,6 +66,9 @@ struct sw_database {
     struct sw_opt_u64 max_ahead;
 };
 
+/* [migrations] lint: what lint findings do (README "Lint"). */
+enum sw_lint_level { SW_LINT_WARN, SW_LINT_ERROR, SW_LINT_OFF };
+
 struct sw_migrations_conf {
     char *dir;
     char *table;
@@ -72,6 +76,7 @@ struct sw_migrations_conf {
     int64_t lock_timeout_ms;
     int64_t statement_timeout_ms;
     bool out_of_order;
+    enum sw_lint_level lint;
 };
 
 /* [placeholders]: Flyway's ${name} in Flyway-format migrations becomes value. */

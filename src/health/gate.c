@@ -40,7 +40,8 @@ int sw_gate_wait(uv_loop_t *loop, const struct sw_config *cfg, int *stop,
     }
     code = sw_health_wait(loop, stop, cfg, &req, cfg->serve.wait_timeout_ms, hs ? feed : NULL, hs);
     if (code == SW_EXIT_OK)
-        sw_info("dependencies ready: starting the server");
+        sw_event(SW_LOG_INFO, "dependencies_ready", NULL,
+                 "dependencies ready: starting the server");
     if (code == SW_EXIT_OK && hs)
         sw_health_server_gate_done(hs, covers(&req, health));
     sw_requirements_free(&req);

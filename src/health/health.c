@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static bool named(char *const *only, const char *name)
 {
@@ -27,7 +28,6 @@ static int select_dependencies(struct sw_requirements *req, const struct sw_conf
                                const struct sw_version *schema, bool has_schema, char *const *only,
                                sw_err *err)
 {
-    memset(req, 0, sizeof *req);
     req->schema = *schema;
     req->has_schema = has_schema;
     req->database = only ? named(only, "database") : has_schema;
@@ -44,26 +44,55 @@ static int select_dependencies(struct sw_requirements *req, const struct sw_conf
     return 0;
 }
 
+/* The versions shipped (their highest is the default requirement), to count the pending ones.
+ * With `requires` set an unreadable directory costs that count, not the health check. */
 int sw_requirements_load(struct sw_requirements *req, const struct sw_config *cfg, sw_err *err)
 {
     struct sw_version schema = cfg->database.requires.value;
     bool has = cfg->database.requires.set;
 
     memset(req, 0, sizeof *req);
-    if (!has && sw_migrations_highest(cfg->migrations.dir, &schema, &has, err) < 0)
+    req->shipped_known =
+        sw_migrations_versions(cfg->migrations.dir, &req->shipped, &req->n_shipped, err) == 0;
+    if (!req->shipped_known && !has)
         return -1;
-    return select_dependencies(req, cfg, &schema, has, NULL, err);
+    for (size_t i = 0; !cfg->database.requires.set && i < req->n_shipped; i++) {
+        if (!has || sw_version_cmp(&req->shipped[i], &schema) > 0)
+            schema = req->shipped[i];
+        has = true;
+    }
+    if (select_dependencies(req, cfg, &schema, has, NULL, err) < 0) {
+        sw_requirements_free(req);
+        return -1;
+    }
+    return 0;
 }
 
 int sw_requirements_narrow(struct sw_requirements *req, const struct sw_requirements *all,
                            const struct sw_config *cfg, char *const *only, sw_err *err)
 {
-    return select_dependencies(req, cfg, &all->schema, all->has_schema, only, err);
+    memset(req, 0, sizeof *req);
+    if (all->n_shipped) {
+        req->shipped = malloc(all->n_shipped * sizeof *req->shipped);
+        if (!req->shipped) {
+            sw_err_set(err, "out of memory");
+            return -1;
+        }
+        memcpy(req->shipped, all->shipped, all->n_shipped * sizeof *req->shipped);
+    }
+    req->n_shipped = all->n_shipped;
+    req->shipped_known = all->shipped_known;
+    if (select_dependencies(req, cfg, &all->schema, all->has_schema, only, err) < 0) {
+        sw_requirements_free(req);
+        return -1;
+    }
+    return 0;
 }
 
 void sw_requirements_free(struct sw_requirements *req)
 {
     free(req->tasks);
+    free(req->shipped);
     memset(req, 0, sizeof *req);
 }
 
@@ -136,18 +165,75 @@ static bool schema_version(const PGresult *r, struct sw_version *have)
     return v && sw_history_parse_version(v, have, &ignored) == 0;
 }
 
+static double wall_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Starts an answer: no dependency seen yet. */
+static void begin_answer(struct sw_health *h, const struct sw_requirements *req)
+{
+    memset(h, 0, sizeof *h);
+    h->checked_at = wall_clock();
+    if (req->database)
+        h->deps[h->n_deps++] = (struct sw_dep_seen){.name = "database"};
+    for (size_t i = 0; i < req->n_tasks && h->n_deps < SW_HEALTH_DEPS_MAX; i++)
+        h->deps[h->n_deps++] = (struct sw_dep_seen){.name = req->tasks[i]->name};
+}
+
+static size_t count_pending(const struct sw_requirements *req, const struct sw_health *h)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < req->n_shipped; i++)
+        n += !h->has_schema || sw_version_cmp(&req->shipped[i], &h->schema) > 0;
+    return n;
+}
+
+static bool schema_compatible(const PGresult *r, const struct sw_config *cfg,
+                              const struct sw_requirements *req, const struct sw_health *h)
+{
+    const struct sw_opt_u64 *ahead = &cfg->database.max_ahead;
+
+    if (!h->has_schema || sw_version_cmp(&h->schema, &req->schema) < 0)
+        return false;
+    return !ahead->set || recorded(r, AHEAD_ROW) <= ahead->value;
+}
+
+/* What the database recorded, per dependency, whatever the verdict. */
+static void record_seen(const PGresult *r, const struct sw_config *cfg,
+                        const struct sw_requirements *req, struct sw_health *h)
+{
+    size_t k = 0;
+
+    h->reachable = true;
+    h->has_schema = schema_version(r, &h->schema);
+    h->pending = count_pending(req, h);
+    h->pending_known = req->shipped_known;
+    if (req->database) {
+        h->deps[k].has_version = h->has_schema;
+        h->deps[k].version = h->schema;
+        h->deps[k++].compatible = schema_compatible(r, cfg, req, h);
+    }
+    for (size_t i = 0; k < h->n_deps; i++, k++) {
+        uint64_t v = recorded(r, req->tasks[i]->name);
+        h->deps[k].has_version = row_value(r, req->tasks[i]->name) != NULL;
+        h->deps[k].version = sw_version_of(v);
+        h->deps[k].compatible = v >= req->tasks[i]->version.value;
+    }
+}
+
 static bool judge_schema(const PGresult *r, const struct sw_config *cfg,
                          const struct sw_requirements *req, struct sw_health *h)
 {
     const struct sw_opt_u64 *ahead = &cfg->database.max_ahead;
     char need[SW_VERSION_TEXT_MAX], got[SW_VERSION_TEXT_MAX] = "none";
-    struct sw_version have;
-    bool has = schema_version(r, &have);
 
     sw_version_format(&req->schema, '.', need);
-    if (has)
-        sw_version_format(&have, '.', got);
-    if (req->database && (!has || sw_version_cmp(&have, &req->schema) < 0)) {
+    if (h->has_schema)
+        sw_version_format(&h->schema, '.', got);
+    if (req->database && (!h->has_schema || sw_version_cmp(&h->schema, &req->schema) < 0)) {
         snprintf(h->line, sizeof h->line,
                  "database: schema version %s is behind, this image needs %s", got, need);
         return false;
@@ -167,7 +253,8 @@ static bool judge_schema(const PGresult *r, const struct sw_config *cfg,
 static void judge(const PGresult *r, const struct sw_config *cfg, const struct sw_requirements *req,
                   struct sw_health *h)
 {
-    h->healthy = false;
+    begin_answer(h, req);
+    record_seen(r, cfg, req, h);
     if (!judge_schema(r, cfg, req, h))
         return;
     for (size_t i = 0; i < req->n_tasks; i++) {
@@ -234,6 +321,7 @@ void sw_health_check_direct(const struct sw_config *cfg, const struct sw_require
     uv_loop_t loop;
     sw_err err;
 
+    begin_answer(h, req);
     if (!sw_requirements_any(req)) {
         h->healthy = true;
         snprintf(h->line, sizeof h->line, "healthy: no dependency to check");
@@ -246,8 +334,10 @@ void sw_health_check_direct(const struct sw_config *cfg, const struct sw_require
     once.wait_ms = 0; /* a probe answers now; the next probe retries */
     if (sw_db_connect(&db, &loop, NULL, &once, "health", &err) != SW_DB_CONNECTED)
         unhealthy(h, "%s", err.msg); /* names the database and why it is unreachable */
-    else if (sw_health_query(db, cfg, req, h, &err) < 0)
+    else if (sw_health_query(db, cfg, req, h, &err) < 0) {
+        begin_answer(h, req); /* what a failed query left is not an answer */
         unhealthy(h, "database: %s", err.msg);
+    }
     sw_db_close(db);
     sw_loop_close(&loop);
 }

@@ -6,6 +6,7 @@
 #define SLIPWAY_HEALTH_HEALTH_H
 
 #include "base/err.h"
+#include "base/version.h"
 #include "config/config.h"
 #include "pg/db.h"
 
@@ -19,11 +20,33 @@ struct sw_requirements {
     struct sw_version schema;     /* [database] requires, else the highest migration shipped */
     const struct sw_task **tasks; /* tasks whose version is required */
     size_t n_tasks;
+    struct sw_version *shipped; /* the migrations' versions, to count the pending ones */
+    size_t n_shipped;
+    bool shipped_known; /* false when the directory could not be read (`requires` was set) */
+};
+
+/* Dependencies an answer details; more required tasks than this are judged but not listed. */
+#define SW_HEALTH_DEPS_MAX 16
+
+/* One dependency as a check saw it (what /metrics shows). */
+struct sw_dep_seen {
+    const char *name;          /* "database" or the task's name (the config owns it) */
+    bool has_version;          /* something was recorded */
+    struct sw_version version; /* recorded */
+    bool compatible;           /* at least at the version required, and within max_ahead */
 };
 
 struct sw_health {
     bool healthy;
-    char line[512]; /* one line: what is behind or ahead, or what is satisfied */
+    char line[512];    /* one line: what is behind or ahead, or what is satisfied */
+    bool reachable;    /* the database answered this check: the fields below are its answer */
+    double checked_at; /* when, in seconds since the epoch; 0: not checked yet */
+    bool has_schema;   /* a migration was applied */
+    struct sw_version schema; /* schema version recorded */
+    size_t pending;           /* shipped migrations newer than schema */
+    bool pending_known;
+    struct sw_dep_seen deps[SW_HEALTH_DEPS_MAX];
+    size_t n_deps;
 };
 
 /* What `health` checks, from the config and the migration file names (no file is read:

@@ -4,10 +4,12 @@
  * is the gate's live one (it LISTENs for the upgrade's NOTIFY); afterwards a probe that finds
  * the answer older than 60 s triggers one short re-check on libuv's thread pool (its own loop
  * and connection, closed at once) and is answered when it completes, together with every probe
- * that arrived meanwhile. No connection is held between re-checks. */
+ * that arrived meanwhile. No connection is held between re-checks. GET /metrics renders the
+ * last answer as it is (metrics.c): a scrape never starts a re-check. */
 #include "health/healthsrv.h"
 
 #include "base/log.h"
+#include "health/metrics.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -47,6 +49,8 @@ struct sw_health_server {
     char *socket_path;
     struct sw_health state;
     bool known, gating, running, checking;
+    uint64_t child_exits;
+    int child_exit_code;
     uint64_t checked_at;
     uv_work_t work;
     struct sw_health work_result;
@@ -127,6 +131,30 @@ static void answer(struct sw_health_server *s, struct client *c)
     } else {
         http_reply(c, s->state.healthy ? 200 : 503, s->state.line);
     }
+}
+
+static void send_metrics(struct sw_health_server *s, struct client *c)
+{
+    struct sw_metrics m = {.image = s->cfg->serve.image,
+                           .req = s->req,
+                           .health = &s->state,
+                           .child_up = s->running,
+                           .child_exits = s->child_exits,
+                           .child_exit_code = s->child_exit_code};
+    size_t len;
+    char *body = sw_metrics_render(&m, &len), *text = NULL;
+
+    if (body && asprintf(&text,
+                         "HTTP/1.1 200 OK\r\nContent-Type: " SW_METRICS_CONTENT_TYPE
+                         "\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                         len, body) < 0)
+        text = NULL;
+    if (text)
+        send_and_close(c, text);
+    else
+        http_reply(c, 503, "out of memory");
+    free(text);
+    free(body);
 }
 
 /* ---- re-checking ---------------------------------------------------------------------------- */
@@ -232,8 +260,10 @@ static void route(struct client *c)
         http_reply(c, 200, "alive");
     else if (strncmp(c->request, "GET /readyz ", 12) == 0)
         respond(c->srv, c);
+    else if (strncmp(c->request, "GET /metrics ", 13) == 0)
+        send_metrics(c->srv, c);
     else
-        http_reply(c, 404, "try GET /healthz or GET /readyz");
+        http_reply(c, 404, "try GET /healthz, GET /readyz or GET /metrics");
 }
 
 static void on_request(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
@@ -361,6 +391,13 @@ void sw_health_server_gate_done(struct sw_health_server *s, bool keep_answer)
 void sw_health_server_set_running(struct sw_health_server *s, bool running)
 {
     s->running = running;
+}
+
+void sw_health_server_child_exited(struct sw_health_server *s, int code)
+{
+    s->running = false;
+    s->child_exits++;
+    s->child_exit_code = code;
 }
 
 void sw_health_server_close(struct sw_health_server *s)

@@ -21,6 +21,8 @@ void sw_health_server_update(struct sw_health_server *s, const struct sw_health 
 /* keep_answer: the gate's last answer also answers `health` (else the next probe re-checks). */
 void sw_health_server_gate_done(struct sw_health_server *s, bool keep_answer);
 void sw_health_server_set_running(struct sw_health_server *s, bool running);
+/* The server exited with code (as the supervisor will exit): counted for /metrics. */
+void sw_health_server_child_exited(struct sw_health_server *s, int code);
 /* Closes the listeners and open probes, removes the socket file. The loop must then run until
  * the handles are closed before sw_health_server_free(). Both accept NULL. */
 void sw_health_server_close(struct sw_health_server *s);

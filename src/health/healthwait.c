@@ -37,7 +37,12 @@ static int64_t remaining(const struct waiter *w)
 static void report(struct waiter *w, const struct sw_health *h)
 {
     if (strcmp(h->line, w->last.line) != 0 && !h->healthy)
-        sw_info("waiting: %s", h->line);
+        sw_event(
+            SW_LOG_INFO, "dependency_waiting",
+            SW_FIELDS(SW_STR("reason", h->line),
+                      SW_STR("schema_version",
+                             h->reachable && h->has_schema ? sw_version_text(&h->schema).s : NULL)),
+            "waiting: %s", h->line);
     w->last = *h;
     if (w->on_state)
         w->on_state(h, w->arg);

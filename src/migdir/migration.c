@@ -658,14 +658,14 @@ int sw_migrations_load(const char *dir, struct sw_migration_set *out, sw_err *er
     return 0;
 }
 
-struct highest {
+struct versions {
     struct sw_version *v;
-    bool *found;
+    size_t n, cap;
 };
 
-static int note_highest(int dirfd, const char *base, const char *path, void *arg, sw_err *err)
+static int note_version(int dirfd, const char *base, const char *path, void *arg, sw_err *err)
 {
-    struct highest *h = arg;
+    struct versions *vs = arg;
     struct sw_name parsed;
 
     (void)dirfd;
@@ -674,27 +674,34 @@ static int note_highest(int dirfd, const char *base, const char *path, void *arg
     case SW_NAME_INVALID:
         return -1;
     case SW_NAME_MIGRATION:
-        if (!*h->found || sw_version_cmp(&parsed.version, h->v) > 0)
-            *h->v = parsed.version;
-        *h->found = true;
-        return 0;
-    case SW_NAME_IGNORED:
-    case SW_NAME_SKIPPED:
-    case SW_NAME_REPEATABLE:
-        return 0;
+        break;
+    default:
+        return 0; /* not a versioned migration */
     }
+    if (vs->n == vs->cap) {
+        size_t cap = vs->cap ? vs->cap * 2 : 64;
+        struct sw_version *more = realloc(vs->v, cap * sizeof *more);
+        if (!more) {
+            sw_err_set(err, "out of memory");
+            return -1;
+        }
+        vs->v = more;
+        vs->cap = cap;
+    }
+    vs->v[vs->n++] = parsed.version;
     return 0;
 }
 
-int sw_migrations_highest(const char *dir, struct sw_version *highest, bool *found, sw_err *err)
+int sw_migrations_versions(const char *dir, struct sw_version **out, size_t *n, sw_err *err)
 {
-    struct highest h = {highest, found};
+    struct versions vs = {0};
 
-    *found = false;
-    if (sw_scan_dir(dir, note_highest, &h, err) == 0)
+    if (sw_scan_dir(dir, note_version, &vs, err) == 0 || (errno == ENOENT && vs.n == 0)) {
+        *out = vs.v; /* a missing dir ships nothing */
+        *n = vs.n;
         return 0;
-    if (errno == ENOENT && !*found)
-        return 0; /* a missing dir ships nothing */
+    }
+    free(vs.v);
     return -1;
 }
 

@@ -58,9 +58,9 @@ struct sw_migration_set {
  * sw_sql_split (a transactional one is sent whole, so the server reports its syntax
  * errors). */
 int sw_migrations_load(const char *dir, struct sw_migration_set *out, sw_err *err);
-/* The highest version among the names below dir, reading no file (health must be cheap):
- * *found false when there is none, or dir does not exist. */
-int sw_migrations_highest(const char *dir, struct sw_version *highest, bool *found, sw_err *err);
+/* The versions of the names below dir, in no order, reading no file (health must be cheap):
+ * none when dir does not exist. *out is malloc'd (NULL when none). */
+int sw_migrations_versions(const char *dir, struct sw_version **out, size_t *n, sw_err *err);
 /* The name a repeatable is known by in the history: its file name without the folder. */
 const char *sw_repeatable_key(const struct sw_migration *m);
 /* Frees everything and leaves *set empty; safe on an empty set. */

@@ -3,6 +3,7 @@
 #include "migrate/check.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "lint/lint.h"
 #include "migdir/migration.h"
 #include "migdir/placeholders.h"
 #include "pid1/spawn.h"
@@ -40,6 +41,7 @@ int sw_check_main(const struct sw_config *cfg)
     struct sw_migration_set set;
     struct sw_user user;
     sw_err err;
+    int rc;
 
     if (cfg->serve.user) {
         if (sw_user_lookup(cfg->serve.user, &user, &err) < 0) {
@@ -61,8 +63,9 @@ int sw_check_main(const struct sw_config *cfg)
         print_set(cfg->migrations.dir, &set);
     else
         printf("%s: no migrations\n", cfg->migrations.dir);
+    rc = sw_lint_migrations(&set, NULL, 0, cfg->migrations.lint, SW_LINT_TO_STDOUT);
     printf("%s: OK (%zu task%s)\n", cfg->path ? cfg->path : "built-in defaults", cfg->n_tasks,
            cfg->n_tasks == 1 ? "" : "s");
     sw_migrations_free(&set);
-    return SW_EXIT_OK;
+    return rc;
 }

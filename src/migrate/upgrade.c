@@ -1,13 +1,17 @@
 /* `slipway --upgrade`: under the upgrade lock, validate the history against the files, apply
  * the pending migrations one by one, then run the tasks whose version is behind
- * (SPEC.md "Migrations"). The lock, history, plan and task machinery live in their own
- * files; this one is the sequence and its messages. */
+ * (SPEC.md "Migrations"). All of it on the session that holds the lock (pg/backend.h): if
+ * that session dies, the work dies with it. The lock, history, plan and task machinery live
+ * in their own files; this one is the sequence and its messages. */
 #include "migrate/upgrade.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "base/termlog.h"
+#include "lint/lint.h"
 #include "migdir/placeholders.h"
 #include "migdir/sqlsplit.h"
 #include "migrate/plan.h"
+#include "pg/backend.h"
 #include "pg/dynlib.h"
 #include "pg/history.h"
 #include "pg/repeatables.h"
@@ -19,12 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* After each migration: the next one starts from the session state the first one had, as
- * with a tool that connects per file (pg_dump's output, for one, empties search_path). */
-#define SESSION_RESET "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL"
-
 /* Bound on ROLLBACK after a stop: past it the connection is dropped, which rolls back too. */
 #define CLEANUP_MS 500
+/* A savepoint set before the file and released after it: a file that ended the migration's
+ * transaction (COMMIT or ROLLBACK inside) took it along, and the RELEASE fails. */
+#define SAVEPOINT "slipway_migration"
+#define NO_TRANSACTION "25P01" /* RELEASE outside a transaction block */
+#define NO_SAVEPOINT "3B001"   /* in a transaction the file opened itself */
 
 struct upgrade {
     struct sw_session s;
@@ -34,7 +39,6 @@ struct upgrade {
     struct sw_plan plan;
     struct sw_task_versions task_versions;
     struct sw_repeatable_rows repeatable_rows;
-    struct sw_db *work; /* the migrations' connection, opened only when one is pending */
     size_t applied;
     size_t repeatables_run;
     size_t tasks_run;
@@ -83,7 +87,12 @@ static bool report_drift(const struct upgrade *u)
     for (size_t i = 0; i < u->plan.n_drift; i++) {
         size_t k = u->plan.drift[i];
         const struct sw_history_row *row = sw_history_find(&u->history, &u->set.items[k].version);
-        sw_error("%s: changed since it was applied: recorded checksum %s, file checksum %s "
+        sw_event(SW_LOG_ERROR, "checksum_drift",
+                 SW_FIELDS(SW_STR("migration", u->set.items[k].name),
+                           SW_STR("version", sw_version_text(&u->set.items[k].version).s),
+                           SW_STR("recorded_checksum", row->checksum),
+                           SW_STR("file_checksum", u->plan.checksums[k])),
+                 "%s: changed since it was applied: recorded checksum %s, file checksum %s "
                  "(restore the file, or run --upgrade --repair-checksums if the change is "
                  "intended)",
                  u->set.items[k].name, row->checksum, u->plan.checksums[k]);
@@ -94,29 +103,27 @@ static bool report_drift(const struct upgrade *u)
 static bool report_early(const struct upgrade *u)
 {
     bool allowed = u->s.cfg->migrations.out_of_order;
-    char v[SW_VERSION_TEXT_MAX];
 
     for (size_t i = 0; i < u->plan.n_early; i++) {
         const char *name = u->set.items[u->plan.early[i]].name;
         if (allowed)
             sw_info("%s: older than schema version %s, applied out of order", name,
-                    sw_version_format(&u->plan.schema_version, '.', v));
+                    sw_version_text(&u->plan.schema_version).s);
         else
             sw_error("%s: pending but older than schema version %s (set [migrations] "
                      "out_of_order = true to apply it anyway)",
-                     name, sw_version_format(&u->plan.schema_version, '.', v));
+                     name, sw_version_text(&u->plan.schema_version).s);
     }
     return u->plan.n_early > 0 && !allowed;
 }
 
 static int validate(struct upgrade *u)
 {
-    char v[SW_VERSION_TEXT_MAX];
     bool failed;
 
     for (size_t i = 0; i < u->plan.n_unknown; i++)
         sw_warn("applied migration %s (%s) is not in %s: a newer release's?",
-                sw_version_format(&u->plan.unknown[i]->version, '.', v), u->plan.unknown[i]->name,
+                sw_version_text(&u->plan.unknown[i]->version).s, u->plan.unknown[i]->name,
                 u->s.cfg->migrations.dir);
     if (u->cli->repair_checksums && repair_checksums(u) != SW_EXIT_OK)
         return SW_EXIT_FAIL;
@@ -141,12 +148,34 @@ static int line_at(const char *sql, long position)
     return line;
 }
 
-/* The file's line of the statement a query string of m failed at, when the server gave no
- * position (a runtime error: a constraint, a division by zero): the query completed one
- * statement per result before it, head of them ours. 0 when that cannot be known. */
-static int failed_statement_line(struct upgrade *u, const struct sw_migration *m, size_t head)
+/* Characters of sql, as the server counts them (UTF-8). */
+static long chars(const char *sql)
 {
-    size_t completed = sw_db_completed(u->work), n, seen = 0;
+    long n = 0;
+
+    for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+        n += (*p & 0xC0) != 0x80;
+    return n;
+}
+
+/* Statements in sql[0..len): ours before the file (ASCII, no quotes to get wrong). */
+static size_t statements_in(const char *sql, size_t len)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < len; i++)
+        n += sql[i] == ';';
+    return n;
+}
+
+/* The file's line of the statement a query string failed at when the server gave no position
+ * (a runtime error: a constraint, a division by zero): the query completed one statement per
+ * result before it, those before the file's first skip characters ours. 0 when that cannot be
+ * known. */
+static int failed_statement_line(struct upgrade *u, const struct sw_migration *m, const char *text,
+                                 size_t skip)
+{
+    size_t completed = sw_db_completed(u->s.db), head = statements_in(text, skip), n, seen = 0;
     struct sw_stmt *st;
     sw_err ignored;
     int line = 0;
@@ -161,26 +190,31 @@ static int failed_statement_line(struct upgrade *u, const struct sw_migration *m
 }
 
 /* "NAME:LINE: message" when the server pointed into text past its first skip characters
- * (ours, before the file's; first_line: the file's line where the rest starts), or text is
- * one statement, or the failed statement can be told (head: our statements before the
- * file's), else "NAME: message". */
+ * (ours, before the file's; first_line: the file's line where the rest starts) or text is
+ * one statement, else "NAME: message". */
 static void report_failure(struct upgrade *u, const struct sw_migration *m, const char *text,
-                           size_t skip, int first_line, bool one_statement, size_t head,
-                           const sw_err *err)
+                           size_t skip, int first_line, bool one_statement, const sw_err *err)
 {
-    const PGresult *r = sw_db_last_error(u->work);
+    const PGresult *r = sw_db_last_error(u->s.db);
     const char *pos = r ? sw_pq->PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : NULL;
     long in_file = pos ? atol(pos) - (long)skip : 0;
+    char at[16] = "";
     int line;
 
-    if (in_file > 0)
-        sw_error("%s:%d: %s", m->name, first_line + line_at(text + skip, in_file) - 1, err->msg);
-    else if (one_statement)
-        sw_error("%s:%d: %s", m->name, first_line, err->msg);
-    else if (r && (line = failed_statement_line(u, m, head)) > 0)
-        sw_error("%s:%d: %s", m->name, line, err->msg);
-    else
-        sw_error("%s: %s", m->name, err->msg);
+    if (in_file > chars(m->sql))
+        in_file = 0; /* in what we sent after the file */
+    line = in_file > 0     ? first_line + line_at(text + skip, in_file) - 1
+           : one_statement ? first_line
+           : r             ? failed_statement_line(u, m, text, skip)
+                           : 0;
+
+    if (line > 0)
+        snprintf(at, sizeof at, ":%d", line);
+    sw_event(SW_LOG_ERROR, "migration_failed",
+             SW_FIELDS(SW_STR("migration", m->name),
+                       SW_STR("version", sw_version_text(&m->version).s), SW_NUM("line", line),
+                       SW_STR("error", err->msg)),
+             "%s%s: %s", m->name, at, err->msg);
 }
 
 /* After a failed statement: the stop code when it failed because of a stop, else 1. */
@@ -198,125 +232,182 @@ static void rollback(struct upgrade *u)
     sw_err err;
 
     if (u->s.stop)
-        sw_db_cleanup(u->work, CLEANUP_MS);
-    if (sw_db_command(u->work, "ROLLBACK", &err) < 0)
+        sw_db_cleanup(u->s.db, CLEANUP_MS);
+    if (sw_db_command(u->s.db, "ROLLBACK", &err) < 0)
         sw_debug("ROLLBACK: %s (the connection is dropped, which rolls back too)", err.msg);
 }
 
 /* ---- applying ---------------------------------------------------------------------------- */
 
-/* before + SET [LOCAL] lock_timeout/statement_timeout from the config (0 and infinity
- * disable them), in one round trip. */
-static void timeouts_sql(const struct upgrade *u, const char *before, const char *scope, char *buf,
-                         size_t size)
+/* The NOTIFY payload of a migration: "migration 1.12.22", "repeatable R__views.sql". */
+static void migration_what(const struct sw_migration *m, char *buf, size_t size)
 {
-    int64_t lock = u->s.cfg->migrations.lock_timeout_ms;
-    int64_t stmt = u->s.cfg->migrations.statement_timeout_ms;
-
-    snprintf(buf, size, "%sSET %s lock_timeout = %lld; SET %s statement_timeout = %lld", before,
-             scope, (long long)(lock > 0 ? lock : 0), scope, (long long)(stmt > 0 ? stmt : 0));
+    if (m->repeatable)
+        snprintf(buf, size, "repeatable %s", sw_repeatable_key(m));
+    else
+        snprintf(buf, size, "migration %s", sw_version_text(&m->version).s);
 }
 
-/* sql, its COPY FROM STDIN statements fed with m's inline data blocks first..first+n. */
+/* Sends sql with its COPY FROM STDIN statements fed m's inline data blocks first..first+n. */
 static int command_with_copies(struct upgrade *u, const struct sw_migration *m, size_t first,
                                size_t n, const char *sql, sw_err *err)
 {
     struct sw_copy_in in = {m->copy_data, m->copy_off + first, m->copy_len + first, n, 0};
     int rc;
 
-    sw_db_set_copy_in(u->work, n > 0 ? &in : NULL);
-    rc = sw_db_command(u->work, sql, err);
-    sw_db_set_copy_in(u->work, NULL);
+    sw_db_set_copy_in(u->s.db, n > 0 ? &in : NULL);
+    rc = sw_db_command(u->s.db, sql, err);
+    sw_db_set_copy_in(u->s.db, NULL);
     return rc;
 }
 
-/* What run_file sends before the file: BEGIN and the two SET LOCAL. */
-#define HEAD_STATEMENTS 3
-
-/* BEGIN, the timeouts and the file in one query string. The file comes last, so the server
- * sees its end as it is: an unterminated quote, a last statement without ';' or a last `--`
- * comment without newline are the file's alone, as with psql -f. */
-static int run_file(struct upgrade *u, const struct sw_migration *m)
+/* before + SET [LOCAL] lock_timeout/statement_timeout from the config (0 and infinity
+ * disable them), in one round trip; malloc'd, NULL when out of memory. */
+static char *timeouts_sql(const struct upgrade *u, const char *before, const char *scope)
 {
-    char head[160];
-    size_t skip;
+    int64_t lock = u->s.cfg->migrations.lock_timeout_ms;
+    int64_t stmt = u->s.cfg->migrations.statement_timeout_ms;
     char *sql;
+
+    if (asprintf(&sql, "%sSET %s lock_timeout = %lld; SET %s statement_timeout = %lld", before,
+                 scope, (long long)(lock > 0 ? lock : 0), scope,
+                 (long long)(stmt > 0 ? stmt : 0)) < 0)
+        return NULL;
+    return sql;
+}
+
+/* The failure of a transactional migration: of its own, at its recording, or of the RELEASE
+ * that shows it ended its own transaction. */
+static void report_migration_failure(struct upgrade *u, const struct sw_migration *m,
+                                     const char *sql, size_t skip, const sw_err *err)
+{
+    const PGresult *r = sw_db_last_error(u->s.db);
+    const char *state = r ? sw_pq->PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *table = r ? sw_pq->PQresultErrorField(r, PG_DIAG_TABLE_NAME) : NULL;
+    const char *msg = r ? sw_pq->PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    sw_err why;
+
+    /* outside any transaction block, the file has ended ours, whichever statement noticed */
+    if (state && (strcmp(state, NO_TRANSACTION) == 0 ||
+                  (strcmp(state, NO_SAVEPOINT) == 0 && msg && strstr(msg, SAVEPOINT))))
+        sw_err_set(&why, "the migration ended its own transaction (COMMIT/ROLLBACK inside the "
+                         "file); nothing recorded");
+    else if (state && strcmp(state, "23505") == 0 && table &&
+             sw_tables_is_history(&u->s.tables, table))
+        sw_err_set(&why, "cannot record it: %s", err->msg);
+    else {
+        report_failure(u, m, sql, skip, m->sql_line, false, err);
+        return;
+    }
+    report_failure(u, m, sql, strlen(sql), m->sql_line, false, &why); /* no line: not the file's */
+}
+
+/* What goes around the file: before it the session reset, BEGIN, the timeouts and the
+ * savepoint; after it its RELEASE, the history row, the NOTIFY and the COMMIT. */
+struct wrap {
+    char *before;
+    char *after;
+};
+
+static void wrap_free(struct wrap *w)
+{
+    free(w->before);
+    free(w->after);
+}
+
+static int wrap_build(struct upgrade *u, const struct sw_migration *m, const char *checksum,
+                      struct wrap *w, sw_err *err)
+{
+    char *head = timeouts_sql(u, "BEGIN; ", "LOCAL"), *notify = NULL, *commit = NULL;
+    char what[512];
+
+    memset(w, 0, sizeof *w);
+    migration_what(m, what, sizeof what);
+    if (head && asprintf(&w->before, "%s%s; SAVEPOINT " SAVEPOINT ";\n",
+                         sw_backend_reset_sql(&u->s.backend), head) < 0)
+        w->before = NULL;
+    if (w->before)
+        notify = sw_history_notify_sql(u->s.db, what, "COMMIT", err);
+    if (notify && m->repeatable)
+        commit = sw_repeatable_commit_sql(u->s.db, &u->s.tables, m, checksum, 0, notify, err);
+    else if (notify)
+        commit = sw_history_commit_sql(u->s.db, &u->s.tables, m, checksum, notify, err);
+    if (commit && asprintf(&w->after, "RELEASE SAVEPOINT " SAVEPOINT "; %s", commit) < 0)
+        w->after = NULL;
+    if (!w->before || (commit && !w->after))
+        sw_err_set(err, "out of memory");
+    free(head);
+    free(notify);
+    free(commit);
+    if (w->after)
+        return 0;
+    wrap_free(w);
+    return -1;
+}
+
+/* Whether what follows the file is read as ours: the file ends outside any quote, comment or
+ * parenthesis (the splitter's verdict). */
+static bool ends_clean(const struct sw_migration *m)
+{
+    struct sw_stmt *stmts;
+    size_t n;
     sw_err err;
+
+    if (sw_sql_split(m->sql, m->sql_len, &stmts, &n, &err) < 0)
+        return false;
+    free(stmts);
+    return true;
+}
+
+/* Sends sql, with m's COPY data when it holds the file; on failure reports it (skip: the
+ * characters before the file) and rolls back. */
+static int send_part(struct upgrade *u, const struct sw_migration *m, const char *sql, size_t skip,
+                     bool file)
+{
+    sw_err err;
+
+    if (command_with_copies(u, m, 0, file ? m->n_copies : 0, sql, &err) == 0)
+        return SW_EXIT_OK;
+    report_migration_failure(u, m, sql, skip, &err);
+    rollback(u);
+    return failure_code(u);
+}
+
+/* One round trip: before, the file on lines of its own (a last `--` comment or statement
+ * without ';' stays the file's), after. This is safe because the lock lives on this same
+ * session: a query string runs to its end even when its client is gone, so a SIGKILLed
+ * upgrader's COMMIT may still land on the server; but the lock goes only when that session
+ * ends, after the COMMIT or the rollback, and the next upgrader reads a history that already
+ * says which. (With the lock on a connection of its own, it went at once, and the next
+ * upgrader could apply the file a second time: tests/upgrade/kill9.sh.)
+ *
+ * A file that ends inside a quote or comment would swallow what follows: it goes alone, so
+ * the server reports its end as it is, and the rest follows in a second round trip. */
+static int apply_transactional(struct upgrade *u, const struct sw_migration *m,
+                               const char *checksum)
+{
+    bool whole = ends_clean(m);
+    struct wrap w;
+    sw_err err;
+    char *sql;
     int rc;
 
-    timeouts_sql(u, "BEGIN; ", "LOCAL", head, sizeof head);
-    skip = strlen(head) + 2; /* in characters, as the server counts: the head is ASCII */
-    if (asprintf(&sql, "%s;\n%s", head, m->sql) < 0) {
-        sw_error("%s: out of memory", m->name);
+    if (wrap_build(u, m, checksum, &w, &err) < 0) {
+        sw_error("%s: %s", m->name, err.msg);
         return SW_EXIT_FAIL;
     }
-    rc = command_with_copies(u, m, 0, m->n_copies, sql, &err);
-    if (rc < 0)
-        report_failure(u, m, sql, skip, m->sql_line, false, HEAD_STATEMENTS, &err);
-    free(sql);
-    return rc < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
-}
-
-/* The NOTIFY payload of a migration: "migration 1.12.22". */
-static void migration_what(const struct sw_migration *m, char *buf, size_t size)
-{
-    char v[SW_VERSION_TEXT_MAX];
-    if (m->repeatable)
-        snprintf(buf, size, "repeatable %s", sw_repeatable_key(m));
-    else
-        snprintf(buf, size, "migration %s", sw_version_format(&m->version, '.', v));
-}
-
-/* The history row, the NOTIFY and the COMMIT in one query string. */
-static int record(struct upgrade *u, const struct sw_migration *m, const char *checksum,
-                  int64_t duration_ms)
-{
-    char what[512];
-    char *commit, *sql = NULL;
-    sw_err err;
-    int rc = -1;
-
-    migration_what(m, what, sizeof what);
-    commit = sw_history_notify_sql(u->work, what, "COMMIT; " SESSION_RESET, &err);
-    if (commit && m->repeatable)
-        sql =
-            sw_repeatable_commit_sql(u->work, &u->s.tables, m, checksum, duration_ms, commit, &err);
-    else if (commit)
-        sql = sw_history_commit_sql(u->work, &u->s.tables, m, checksum, duration_ms, commit, &err);
-    if (sql)
-        rc = sw_db_command(u->work, sql, &err);
-    free(commit);
-    free(sql);
-    if (rc < 0)
-        sw_error("%s: cannot record it: %s", m->name, err.msg);
-    return rc < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
-}
-
-/* Two round trips: the file, then the bookkeeping with the COMMIT. Not one: a query string
- * runs to its end even when its client is gone, so with the COMMIT in the file's string an
- * upgrader SIGKILLed mid-migration would leave the server to commit it alone, after the
- * upgrade lock (another connection's) was released: the next upgrader, reading the history
- * before that commit, would apply the migration a second time (tests/upgrade/kill9.sh).
- * Sent only once the file is done, the COMMIT needs us alive; without us the server rolls
- * back.
- *
- * A file that ends the transaction itself (COMMIT, or BEGIN ... COMMIT around its
- * statements) commits what precedes its COMMIT on its own, and the SET LOCAL timeouts end
- * there; the rest of it runs in the implicit transaction PostgreSQL opens for the rest of a
- * query string, and the history row and NOTIFY then commit in a transaction of their own:
- * all-or-nothing cannot hold for such a file. */
-static int apply_transactional(struct upgrade *u, const struct sw_migration *m,
-                               const char *checksum, int64_t start)
-{
-    int rc = run_file(u, m);
-
-    if (rc == SW_EXIT_OK)
-        rc = record(u, m, checksum, now_ms(u) - start);
-    if (rc != SW_EXIT_OK) {
-        rollback(u);
-        return failure_code(u);
+    if (asprintf(&sql, "%s%s%s%s", w.before, m->sql, whole ? "\n;\n" : "", whole ? w.after : "") <
+        0) {
+        sw_error("%s: out of memory", m->name);
+        wrap_free(&w);
+        return SW_EXIT_FAIL;
     }
-    return SW_EXIT_OK;
+    rc = send_part(u, m, sql, strlen(w.before), true);
+    if (rc == SW_EXIT_OK && !whole)
+        rc = send_part(u, m, w.after, strlen(w.after), false);
+    free(sql);
+    wrap_free(&w);
+    return rc;
 }
 
 /* Statement k of a no-transaction migration, then its progress row; copy: the index of its
@@ -336,11 +427,11 @@ static int apply_statement(struct upgrade *u, const struct sw_migration *m, cons
     rc = command_with_copies(u, m, copy, st->copy_from_stdin && copy < m->n_copies ? 1 : 0, sql,
                              &err);
     if (rc < 0)
-        report_failure(u, m, sql, 0, m->sql_line + st->line - 1, true, 0, &err);
+        report_failure(u, m, sql, 0, m->sql_line + st->line - 1, true, &err);
     free(sql);
     if (rc < 0)
         return failure_code(u);
-    if (sw_history_record(u->work, &u->s.tables, m, checksum, now_ms(u) - start, (int)(k + 1),
+    if (sw_history_record(u->s.db, &u->s.tables, m, checksum, now_ms(u) - start, (int)(k + 1),
                           k + 1 == n, &err) < 0) {
         sw_error("%s: statement %zu done but not recorded: %s", m->name, k + 1, err.msg);
         return failure_code(u);
@@ -351,7 +442,7 @@ static int apply_statement(struct upgrade *u, const struct sw_migration *m, cons
 static int run_statements(struct upgrade *u, const struct sw_migration *m, const char *checksum,
                           const struct sw_stmt *stmts, size_t n, size_t done)
 {
-    char what[SW_VERSION_TEXT_MAX + 16];
+    char what[512];
     size_t copy = 0; /* COPY FROM STDIN statements before k: the index of k's data */
     sw_err err;
 
@@ -362,14 +453,16 @@ static int run_statements(struct upgrade *u, const struct sw_migration *m, const
                            : apply_statement(u, m, checksum, &stmts[k], k, n, copy);
         copy += stmts[k].copy_from_stdin;
         if (rc != SW_EXIT_OK) {
-            sw_error("%s: %zu of %zu statements applied; the next upgrade resumes at "
+            sw_event(SW_LOG_ERROR, "migration_incomplete",
+                     SW_FIELDS(SW_STR("migration", m->name), SW_NUM("statement", k + 1)),
+                     "%s: %zu of %zu statements applied; the next upgrade resumes at "
                      "statement %zu",
                      m->name, k, n, k + 1);
             return rc;
         }
     }
     migration_what(m, what, sizeof what);
-    if (sw_history_notify(u->work, what, &err) < 0)
+    if (sw_history_notify(u->s.db, what, &err) < 0)
         sw_warn("%s: applied, but NOTIFY failed: %s", m->name, err.msg);
     return SW_EXIT_OK;
 }
@@ -382,7 +475,7 @@ static int apply_no_transaction(struct upgrade *u, const struct sw_migration *m,
     const struct sw_history_row *row = sw_history_find(&u->history, &m->version);
     size_t done = row ? (size_t)row->statements_done : 0, n;
     struct sw_stmt *stmts;
-    char set[160];
+    char *set;
     sw_err err;
     int rc;
 
@@ -396,19 +489,75 @@ static int apply_no_transaction(struct upgrade *u, const struct sw_migration *m,
         return SW_EXIT_VALIDATION;
     }
     if (done > 0)
-        sw_info("%s: resuming at statement %zu of %zu", m->name, done + 1, n);
-    timeouts_sql(u, "", "SESSION", set, sizeof set);
-    rc = sw_db_command(u->work, set, &err) < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
+        sw_event(SW_LOG_INFO, "migration_resumed",
+                 SW_FIELDS(SW_STR("migration", m->name), SW_NUM("statement", done + 1)),
+                 "%s: resuming at statement %zu of %zu", m->name, done + 1, n);
+    set = timeouts_sql(u, sw_backend_reset_sql(&u->s.backend), "SESSION");
+    rc = set && sw_db_command(u->s.db, set, &err) == 0 ? SW_EXIT_OK : SW_EXIT_FAIL;
     if (rc != SW_EXIT_OK)
-        sw_error("%s: %s", m->name, err.msg);
+        sw_error("%s: %s", m->name, set ? err.msg : "out of memory");
     else
         rc = run_statements(u, m, checksum, stmts, n, done);
+    free(set);
     free(stmts);
-    if (rc == SW_EXIT_OK && sw_db_command(u->work, SESSION_RESET, &err) < 0) {
-        sw_error("%s: %s", m->name, err.msg);
-        rc = SW_EXIT_FAIL;
-    }
     return rc;
+}
+
+/* The schema version as an event field: null before any migration was applied. */
+static const char *schema_field(const struct upgrade *u, struct sw_version_text *buf)
+{
+    *buf = sw_version_text(&u->plan.schema_version);
+    return u->plan.has_version ? buf->s : NULL;
+}
+
+static void version_text(const struct upgrade *u, char *buf, size_t size)
+{
+    if (u->plan.has_version)
+        snprintf(buf, size, "schema version %s", sw_version_text(&u->plan.schema_version).s);
+    else
+        snprintf(buf, size, "no migration applied");
+}
+
+/* The summary of a failed or stopped run: where, and the figures a Job's metrics would show. */
+static void failure_summary(struct upgrade *u, const struct sw_migration *m, int64_t t0)
+{
+    const char *how = u->s.stop ? "stopped" : "failed";
+    size_t pending = u->plan.n_pending - u->applied;
+    int64_t ms = now_ms(u) - t0;
+    struct sw_version_text schema;
+    char event[32], version[SW_VERSION_TEXT_MAX + 16];
+
+    snprintf(event, sizeof event, "upgrade_%s", how);
+    version_text(u, version, sizeof version);
+    sw_summary(SW_LOG_ERROR, event,
+               SW_FIELDS(SW_STR("migration", m->name), SW_NUM("applied", u->applied),
+                         SW_NUM("pending", pending), SW_NUM("duration_ms", ms),
+                         SW_STR("schema_version", schema_field(u, &schema))),
+               "upgrade %s at %s after %zu of %zu migrations in %.1f s, %s, %zu pending", how,
+               m->name, u->applied, u->plan.n_pending, (double)ms / 1000.0, version, pending);
+}
+
+/* After each migration: the schema version is the highest applied (pending ascends, but an
+ * out-of-order one may be lower). */
+static void applied(struct upgrade *u, const struct sw_migration *m)
+{
+    u->applied++;
+    if (!u->plan.has_version || sw_version_cmp(&m->version, &u->plan.schema_version) > 0)
+        u->plan.schema_version = m->version;
+    u->plan.has_version = true;
+}
+
+/* After the last migration, the tasks' bookkeeping runs as the session started, not as the
+ * last file left it (SET ROLE, search_path...). */
+static int reset_session(struct upgrade *u)
+{
+    sw_err err;
+
+    if (sw_db_command(u->s.db, sw_backend_reset_sql(&u->s.backend), &err) < 0) {
+        sw_error("cannot reset the session after the migrations: %s", err.msg);
+        return failure_code(u);
+    }
+    return SW_EXIT_OK;
 }
 
 /* "[3/17] 0042_x.sql applied in 120 ms", saying when the file ran outside a transaction
@@ -422,8 +571,12 @@ static void log_applied(const struct upgrade *u, const struct sw_migration *m, s
     else if (m->no_transaction_line > 0)
         snprintf(why, sizeof why, " (no transaction: line %d cannot run in a transaction block)",
                  m->no_transaction_line);
-    sw_info("[%zu/%zu] %s applied in %lld ms%s", i + 1, u->plan.n_pending, m->name, (long long)ms,
-            why);
+    sw_event(SW_LOG_INFO, "migration_applied",
+             SW_FIELDS(SW_STR("migration", m->name),
+                       SW_STR("version", sw_version_text(&m->version).s), SW_NUM("duration_ms", ms),
+                       SW_NUM("index", i + 1), SW_NUM("total", u->plan.n_pending)),
+             "[%zu/%zu] %s applied in %lld ms%s", i + 1, u->plan.n_pending, m->name, (long long)ms,
+             why);
 }
 
 static int apply_pending(struct upgrade *u, int64_t t0)
@@ -437,14 +590,12 @@ static int apply_pending(struct upgrade *u, int64_t t0)
         if (u->s.stop)
             return failure_code(u);
         rc = m->no_transaction ? apply_no_transaction(u, m, u->plan.checksums[k])
-                               : apply_transactional(u, m, u->plan.checksums[k], start);
+                               : apply_transactional(u, m, u->plan.checksums[k]);
         if (rc != SW_EXIT_OK) {
-            sw_error("upgrade %s at %s after %zu of %zu migrations in %.1f s",
-                     u->s.stop ? "stopped" : "failed", m->name, u->applied, u->plan.n_pending,
-                     (double)(now_ms(u) - t0) / 1000.0);
+            failure_summary(u, m, t0);
             return rc;
         }
-        u->applied++;
+        applied(u, m);
         log_applied(u, m, i, now_ms(u) - start);
     }
     return SW_EXIT_OK;
@@ -464,8 +615,8 @@ static int apply_repeatables(struct upgrade *u, int64_t t0)
         size_t k = u->plan.repeat_pending[i];
         const struct sw_migration *m = &u->set.repeatables[k];
         int64_t start = now_ms(u);
-        int rc = u->s.stop ? failure_code(u)
-                           : apply_transactional(u, m, u->plan.repeat_checksums[k], start);
+        int rc =
+            u->s.stop ? failure_code(u) : apply_transactional(u, m, u->plan.repeat_checksums[k]);
 
         if (rc != SW_EXIT_OK) {
             sw_error("upgrade %s at %s in %.1f s", u->s.stop ? "stopped" : "failed", m->name,
@@ -515,20 +666,11 @@ static int run_tasks(struct upgrade *u)
 
 /* ---- the sequence ------------------------------------------------------------------------ */
 
-static void version_text(const struct upgrade *u, char *buf, size_t size)
-{
-    char v[SW_VERSION_TEXT_MAX];
-
-    if (u->plan.has_version)
-        snprintf(buf, size, "schema version %s",
-                 sw_version_format(&u->plan.schema_version, '.', v));
-    else
-        snprintf(buf, size, "no migration applied");
-}
-
 static void log_summary(struct upgrade *u, int64_t t0)
 {
     char version[SW_VERSION_TEXT_MAX + 16], tasks[64] = "", repeatables[64] = "";
+    int64_t ms = now_ms(u) - t0;
+    struct sw_version_text schema;
 
     version_text(u, version, sizeof version);
     if (u->repeatables_run)
@@ -537,9 +679,12 @@ static void log_summary(struct upgrade *u, int64_t t0)
     if (u->tasks_run)
         snprintf(tasks, sizeof tasks, ", %zu task%s run", u->tasks_run,
                  u->tasks_run == 1 ? "" : "s");
-    sw_info("upgrade done: %zu migration%s applied in %.1f s, %s%s%s", u->applied,
-            u->applied == 1 ? "" : "s", (double)(now_ms(u) - t0) / 1000.0, version, repeatables,
-            tasks);
+    sw_summary(SW_LOG_INFO, "upgrade_done",
+               SW_FIELDS(SW_NUM("applied", u->applied), SW_NUM("pending", 0),
+                         SW_NUM("duration_ms", ms), SW_NUM("tasks_run", u->tasks_run),
+                         SW_STR("schema_version", schema_field(u, &schema))),
+               "upgrade done: %zu migration%s applied in %.1f s, %s%s%s", u->applied,
+               u->applied == 1 ? "" : "s", (double)ms / 1000.0, version, repeatables, tasks);
 }
 
 /* Reads the state under the lock: history, plan, task versions. */
@@ -565,30 +710,30 @@ static int upgrade(struct upgrade *u)
 
     if (rc == SW_EXIT_OK)
         rc = validate(u);
+    /* the pending files only: an applied one cannot change (drift) to satisfy lint */
+    if (rc == SW_EXIT_OK && u->plan.n_pending > 0)
+        rc = sw_lint_migrations(&u->set, u->plan.pending, u->plan.n_pending,
+                                u->s.cfg->migrations.lint, SW_LINT_TO_LOG);
     if (rc != SW_EXIT_OK)
         return rc;
     if (u->plan.n_pending == 0 && u->plan.n_repeat_pending == 0 && tasks_behind(u) == 0) {
+        struct sw_version_text schema;
         char version[SW_VERSION_TEXT_MAX + 16];
         version_text(u, version, sizeof version);
-        sw_info("nothing to do: %s", version);
+        sw_summary(SW_LOG_INFO, "upgrade_nothing_to_do",
+                   SW_FIELDS(SW_NUM("applied", 0), SW_NUM("pending", 0),
+                             SW_STR("schema_version", schema_field(u, &schema))),
+                   "nothing to do: %s", version);
         return SW_EXIT_OK;
     }
     if (u->plan.n_pending > 0 || u->plan.n_repeat_pending > 0) {
-        rc = sw_session_connect(&u->s, &u->work, "upgrade");
-        if (rc == SW_EXIT_OK)
-            rc = apply_pending(u, t0);
+        rc = apply_pending(u, t0);
         if (rc == SW_EXIT_OK)
             rc = apply_repeatables(u, t0);
+        if (rc == SW_EXIT_OK)
+            rc = reset_session(u);
         if (rc != SW_EXIT_OK)
             return rc;
-    }
-    if (u->plan.n_pending > 0) {
-        /* pending ascends: its last is the new schema version, unless all were out of order */
-        const struct sw_version *last =
-            &u->set.items[u->plan.pending[u->plan.n_pending - 1]].version;
-        if (!u->plan.has_version || sw_version_cmp(last, &u->plan.schema_version) > 0)
-            u->plan.schema_version = *last;
-        u->plan.has_version = true;
     }
     rc = run_tasks(u);
     if (rc == SW_EXIT_OK)
@@ -625,7 +770,6 @@ int sw_upgrade_main(const struct sw_config *cfg, const struct sw_cli *cli)
         /* whatever failed after a stop request failed because of it */
         if (rc != SW_EXIT_OK && u.s.stop)
             rc = sw_session_stop_code(&u.s);
-        sw_db_close(u.work);
         sw_session_close(&u.s);
     }
     sw_task_versions_free(&u.task_versions);

@@ -29,9 +29,11 @@ struct sw_db {
     bool cleanup;      /* sw_db_cleanup() was called: stop requests are no longer honoured */
     bool stopped;
     PGresult *last_error;
-    char *password;          /* what redact() blanks out of libpq's messages */
-    struct sw_copy_in *copy; /* data for COPY FROM STDIN, or NULL */
-    size_t completed;        /* statements of the last query that completed (one result each) */
+    char *password;             /* what redact() blanks out of libpq's messages */
+    struct sw_copy_in *copy;    /* data for COPY FROM STDIN, or NULL */
+    size_t completed;           /* statements of the last query that completed (one result each) */
+    void (*on_lost)(void *arg); /* sw_db_watch() */
+    void *on_lost_arg;
 };
 
 enum wake { WAKE_READY, WAKE_TIMEOUT, WAKE_STOP, WAKE_ERROR };
@@ -397,8 +399,16 @@ enum sw_db_connect_result sw_db_connect(struct sw_db **out, uv_loop_t *loop, int
                                         sw_err *err)
 {
     char app[300];
-    const char *keys[3] = {"application_name", NULL, NULL};
-    const char *values[3] = {app, NULL, NULL};
+    /* TCP keepalives (ignored on a Unix socket): a server gone from the network is noticed
+     * within ~25 s, even while a long statement runs. They come before the url, which
+     * overrides them; the application_name after it wins. */
+    const char *keys[] = {"keepalives_idle",
+                          "keepalives_interval",
+                          "keepalives_count",
+                          "application_name",
+                          NULL,
+                          NULL};
+    const char *values[] = {"10", "5", "3", app, NULL, NULL};
     enum sw_db_connect_result r;
     struct sw_db *db;
 
@@ -409,9 +419,8 @@ enum sw_db_connect_result sw_db_connect(struct sw_db **out, uv_loop_t *loop, int
         return SW_DB_BAD_CONFIG;
     application_name(purpose, app, sizeof app);
     if (cfg->url && *cfg->url) {
-        /* expand_dbname: the url goes first, the application_name after it wins */
-        keys[0] = "dbname", values[0] = cfg->url;
-        keys[1] = "application_name", values[1] = app;
+        keys[3] = "dbname", values[3] = cfg->url; /* expand_dbname */
+        keys[4] = "application_name", values[4] = app;
     }
     db = calloc(1, sizeof *db);
     if (!db) {
@@ -720,6 +729,72 @@ size_t sw_db_completed(const struct sw_db *db)
 bool sw_db_stopped(const struct sw_db *db)
 {
     return db->stopped;
+}
+
+bool sw_db_broken(const struct sw_db *db)
+{
+    return db->broken;
+}
+
+bool sw_db_abandoned(const struct sw_db *db)
+{
+    return db->broken && sw_pq->PQstatus(db->conn) == CONNECTION_OK;
+}
+
+int sw_db_server_version(const struct sw_db *db)
+{
+    return sw_pq->PQserverVersion(db->conn);
+}
+
+int sw_db_client_pid(const struct sw_db *db)
+{
+    return sw_pq->PQbackendPID(db->conn);
+}
+
+int sw_db_ping(struct sw_db *db, int64_t timeout_ms, sw_err *err)
+{
+    uint64_t deadline = db->deadline;
+    int rc;
+
+    set_deadline(db, timeout_ms);
+    rc = sw_db_command(db, "SELECT 1", err);
+    db->deadline = deadline;
+    return rc;
+}
+
+/* ---- watching an idle connection --------------------------------------------------------- */
+
+static void on_watch(uv_poll_t *h, int status, int events)
+{
+    struct sw_db *db = h->data;
+    (void)status; /* an error shows up in PQconsumeInput */
+    (void)events;
+    if (sw_pq->PQconsumeInput(db->conn) && sw_pq->PQstatus(db->conn) == CONNECTION_OK)
+        return; /* a notice, or nothing: still alive */
+    uv_poll_stop(h);
+    db->broken = true;
+    db->on_lost(db->on_lost_arg);
+}
+
+int sw_db_watch(struct sw_db *db, void (*on_lost)(void *arg), void *arg)
+{
+    int fd = sw_pq->PQsocket(db->conn);
+
+    db->on_lost = on_lost;
+    db->on_lost_arg = arg;
+    if (db->broken || fd < 0) {
+        on_lost(arg);
+        return 0;
+    }
+    if (open_poll(db, fd) < 0 || uv_poll_start(db->poll, UV_READABLE, on_watch) < 0)
+        return -1;
+    return 0;
+}
+
+void sw_db_unwatch(struct sw_db *db)
+{
+    if (db->poll)
+        uv_poll_stop(db->poll);
 }
 
 static char *quote(struct sw_db *db, const char *s, size_t len, bool identifier, sw_err *err)

@@ -83,6 +83,25 @@ int sw_db_commandp(struct sw_db *db, const char *sql, int n_params, const char *
 const PGresult *sw_db_last_error(const struct sw_db *db);
 /* True when the last failed call failed because *stop was set. */
 bool sw_db_stopped(const struct sw_db *db);
+/* True once the connection was abandoned mid-protocol (a stop whose cancel did not land in
+ * time, a deadline passed) or found dead by sw_db_watch(): the server may still be running
+ * its last statement. */
+bool sw_db_broken(const struct sw_db *db);
+/* Broken, but the server never closed it: what it last ran may still be running. */
+bool sw_db_abandoned(const struct sw_db *db);
+/* PQserverVersion(), e.g. 150004. */
+int sw_db_server_version(const struct sw_db *db);
+/* The process id libpq was given at connection start: the backend's own, unless a pooler in
+ * between made one up (compare with SELECT pg_backend_pid()). */
+int sw_db_client_pid(const struct sw_db *db);
+/* SELECT 1 within timeout_ms: -1 with err when the session did not answer in time (then
+ * sw_db_broken()) or failed. */
+int sw_db_ping(struct sw_db *db, int64_t timeout_ms, sw_err *err);
+/* Watches the idle connection for its end: on_lost(arg) is called from the loop once the
+ * server closed it (a terminated backend, a restart); at once when it is broken already.
+ * Between queries only: sw_db_unwatch() before the next call. */
+int sw_db_watch(struct sw_db *db, void (*on_lost)(void *arg), void *arg);
+void sw_db_unwatch(struct sw_db *db);
 /* Clean-up mode: later calls run despite a stop request, all of them together bounded to
  * timeout_ms from now (-1: no bound), so ROLLBACK and unlock cannot hang on a dead server. */
 void sw_db_cleanup(struct sw_db *db, int64_t timeout_ms);

@@ -1,12 +1,12 @@
-/* libpq and libcrypto, loaded on demand with dlopen().
+/* libpq and libcrypto, loaded on demand with dlopen() (base/dynload.h).
  *
  * Linked directly, libpq drags ~25 shared libraries into every start, serve mode included, so
- * neither library is linked: the headers give the real prototypes, __typeof__ turns each into
- * a pointer type, and the loaders fill a table of pointers once (as systemd does for its
- * optional libraries). Code calls through the table: sw_pq->PQconnectPoll(conn). */
+ * neither library is linked: the loaders fill a table of pointers once. Code calls through the
+ * table: sw_pq->PQconnectPoll(conn). */
 #ifndef SLIPWAY_PG_DYNLIB_H
 #define SLIPWAY_PG_DYNLIB_H
 
+#include "base/dynload.h"
 #include "base/err.h"
 
 #include <libpq-fe.h>
@@ -17,6 +17,8 @@
     X(PQconnectStartParams)                                                                        \
     X(PQconnectPoll)                                                                               \
     X(PQstatus)                                                                                    \
+    X(PQserverVersion)                                                                             \
+    X(PQbackendPID)                                                                                \
     X(PQsocket)                                                                                    \
     X(PQerrorMessage)                                                                              \
     X(PQfinish)                                                                                    \
@@ -52,8 +54,6 @@
 #define SW_CRYPTO_FUNCTIONS(X)                                                                     \
     X(EVP_Digest)                                                                                  \
     X(EVP_sha256)
-
-#define SW_DYNLIB_MEMBER(name) __typeof__(name) *name;
 
 struct sw_pq_api {
     SW_PQ_FUNCTIONS(SW_DYNLIB_MEMBER)

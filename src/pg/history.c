@@ -84,6 +84,23 @@ int sw_tables_init(struct sw_tables *t, struct sw_db *db, const char *configured
     return 0;
 }
 
+bool sw_tables_is_history(const struct sw_tables *t, const char *table)
+{
+    /* t->migrations ends in ."table" with any " doubled: compare backwards */
+    const char *q = t->migrations + strlen(t->migrations);
+    size_t n = strlen(table);
+
+    if (q == t->migrations || *--q != '"')
+        return false;
+    while (n > 0) {
+        if (q == t->migrations || *--q != table[--n])
+            return false;
+        if (table[n] == '"' && (q == t->migrations || *--q != '"'))
+            return false;
+    }
+    return q - t->migrations >= 2 && q[-1] == '"' && q[-2] == '.';
+}
+
 void sw_tables_free(struct sw_tables *t)
 {
     free(t->schema);
@@ -278,7 +295,7 @@ const struct sw_history_row *sw_history_find(const struct sw_history *h,
  * passed as parameters: parameters allow one statement per query, and the transactional path
  * sends this with its NOTIFY and COMMIT. */
 static char *insert_sql(struct sw_db *db, const struct sw_tables *t, const struct sw_migration *m,
-                        const char *checksum, int64_t duration_ms, int statements_done,
+                        const char *checksum, const char *duration_ms, int statements_done,
                         bool success, sw_err *err)
 {
     char *name = sw_db_quote_literal(db, m->name, err);
@@ -291,26 +308,28 @@ static char *insert_sql(struct sw_db *db, const struct sw_tables *t, const struc
         sql = sqlf(err,
                    "INSERT INTO %s AS h (version, name, checksum, applied_at, duration_ms, "
                    "applied_by, statements_done, success) VALUES ('{%s}', %s, %s, now(), "
-                   "%" PRId64 ", current_user || %s || current_setting('application_name') || ')', "
+                   "%s, current_user || %s || current_setting('application_name') || ')', "
                    "%d, %s)",
                    t->migrations, sw_version_format(&m->version, ',', version), name, sum,
-                   duration_ms > INT32_MAX ? (int64_t)INT32_MAX : duration_ms, by, statements_done,
-                   success ? "true" : "false");
+                   duration_ms, by, statements_done, success ? "true" : "false");
     free(name);
     free(sum);
     free(by);
     return sql;
 }
 
-/* A plain INSERT, no upsert: should another upgrader have committed this version meanwhile (it
- * was SIGKILLed, its lock gone, its last query string still running on the server), the
- * primary key makes this transaction fail and roll back instead of applying the file twice.
- * Only an unfinished no-transaction row of an earlier run is replaced. */
+/* A plain INSERT, no upsert: should this version be recorded already, however that came to
+ * be, the primary key makes the transaction fail and roll back instead of applying the file
+ * twice. Only an unfinished no-transaction row of an earlier run is replaced. The duration is
+ * the server's, from the transaction's start to the row. */
 char *sw_history_commit_sql(struct sw_db *db, const struct sw_tables *t,
-                            const struct sw_migration *m, const char *checksum, int64_t duration_ms,
-                            const char *then, sw_err *err)
+                            const struct sw_migration *m, const char *checksum, const char *then,
+                            sw_err *err)
 {
-    char *insert = insert_sql(db, t, m, checksum, duration_ms, 0, true, err);
+    char *insert = insert_sql(db, t, m, checksum,
+                              "least(extract(epoch FROM clock_timestamp() - now()) * 1000, "
+                              "2147483647)::integer",
+                              0, true, err);
     char version[SW_VERSION_TEXT_MAX];
     char *sql =
         insert ? sqlf(err,
@@ -327,7 +346,12 @@ int sw_history_record(struct sw_db *db, const struct sw_tables *t, const struct 
                       const char *checksum, int64_t duration_ms, int statements_done, bool success,
                       sw_err *err)
 {
-    char *insert = insert_sql(db, t, m, checksum, duration_ms, statements_done, success, err);
+    char duration[24];
+    char *insert;
+
+    snprintf(duration, sizeof duration, "%" PRId64,
+             duration_ms > INT32_MAX ? (int64_t)INT32_MAX : duration_ms);
+    insert = insert_sql(db, t, m, checksum, duration, statements_done, success, err);
     char *sql = insert ? sqlf(err,
                               "%s ON CONFLICT (version) DO UPDATE SET name = excluded.name, "
                               "checksum = excluded.checksum, applied_at = excluded.applied_at, "

@@ -47,6 +47,8 @@ struct sw_task_versions {
  * pinned to the schema where it is, or would be created through search_path. */
 int sw_tables_init(struct sw_tables *t, struct sw_db *db, const char *configured, sw_err *err);
 void sw_tables_free(struct sw_tables *t);
+/* Whether table, a name the server reported (PG_DIAG_TABLE_NAME), is the history table. */
+bool sw_tables_is_history(const struct sw_tables *t, const char *table);
 
 /* Creates the schema and both tables when missing, and converts a history table written by
  * slipway 0.1 (version bigint) to the version numeric[] that holds dotted versions. Call it
@@ -70,12 +72,13 @@ int sw_history_record(struct sw_db *db, const struct sw_tables *t, const struct 
                       const char *checksum, int64_t duration_ms, int statements_done, bool success,
                       sw_err *err);
 /* The successful row of a transactional migration as SQL text with the values quoted in,
- * followed by "; then": to send in one round trip with the NOTIFY and COMMIT of the
- * migration's transaction. It fails (unique violation) when the version was committed by
- * someone else meanwhile. malloc'd; NULL with err on failure. */
+ * followed by "; then": to send in one round trip with the migration itself, its NOTIFY and
+ * COMMIT; duration_ms is measured by the server from the transaction's start. It fails
+ * (unique violation) when the version is recorded already. malloc'd; NULL with err on
+ * failure. */
 char *sw_history_commit_sql(struct sw_db *db, const struct sw_tables *t,
-                            const struct sw_migration *m, const char *checksum, int64_t duration_ms,
-                            const char *then, sw_err *err);
+                            const struct sw_migration *m, const char *checksum, const char *then,
+                            sw_err *err);
 int sw_history_set_checksum(struct sw_db *db, const struct sw_tables *t,
                             const struct sw_version *version, const char *checksum, sw_err *err);
 

@@ -59,12 +59,21 @@ static void report_holder(struct sw_db *db, const char *table, int64_t waited_ms
     sw_err err;
 
     if (sw_lock_holder(db, table, &h, &err) < 0)
-        sw_warn("waiting for the upgrade lock (holder unknown: %s)", err.msg);
+        sw_event(SW_LOG_WARN, "lock_waiting",
+                 SW_FIELDS(SW_NUM("waited_ms", waited_ms), SW_STR("holder", NULL),
+                           SW_STR("error", err.msg)),
+                 "waiting for the upgrade lock (holder unknown: %s)", err.msg);
     else if (h.held)
-        sw_info("waiting for the upgrade lock for %lld s: held by pid %d '%s' from %s since %s",
-                (long long)(waited_ms / 1000), h.pid, h.application_name, h.client, h.since);
+        sw_event(SW_LOG_INFO, "lock_waiting",
+                 SW_FIELDS(SW_NUM("waited_ms", waited_ms), SW_STR("holder", h.application_name),
+                           SW_NUM("holder_pid", h.pid), SW_STR("holder_client", h.client),
+                           SW_STR("holder_since", h.since)),
+                 "waiting for the upgrade lock for %lld s: held by pid %d '%s' from %s since %s",
+                 (long long)(waited_ms / 1000), h.pid, h.application_name, h.client, h.since);
     else
-        sw_info("waiting for the upgrade lock for %lld s", (long long)(waited_ms / 1000));
+        sw_event(SW_LOG_INFO, "lock_waiting",
+                 SW_FIELDS(SW_NUM("waited_ms", waited_ms), SW_STR("holder", NULL)),
+                 "waiting for the upgrade lock for %lld s", (long long)(waited_ms / 1000));
 }
 
 enum sw_lock_result sw_lock_acquire(struct sw_db *db, const char *table, int64_t wait_ms,

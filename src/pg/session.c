@@ -10,6 +10,8 @@
 
 /* Bound on the clean-up queries after a stop (unlock), so the exit stays prompt. */
 #define CLEANUP_MS 500
+/* Bound on ending an abandoned statement from a second connection (connect + terminate). */
+#define TERMINATE_MS 1500
 
 static const int stop_signals[SW_SESSION_SIGNALS] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP};
 
@@ -41,20 +43,45 @@ int sw_session_stop_code(const struct sw_session *s)
     return SW_EXIT_SIGNAL_BASE + s->stop;
 }
 
-int sw_session_connect(struct sw_session *s, struct sw_db **out, const char *purpose)
+static int connect_db(struct sw_session *s)
 {
     sw_err err;
     enum sw_db_connect_result r =
-        sw_db_connect(out, &s->loop, &s->stop, &s->cfg->database, purpose, &err);
+        sw_db_connect(&s->db, &s->loop, &s->stop, &s->cfg->database, s->purpose, &err);
 
-    if (r == SW_DB_CONNECTED)
-        return SW_EXIT_OK;
+    if (r == SW_DB_CONNECTED) {
+        if (sw_backend_setup(s->db, &s->backend, &err) == 0)
+            return SW_EXIT_OK;
+        if (s->stop)
+            return sw_session_stop_code(s);
+        sw_error("cannot set up the database session: %s", err.msg);
+        return SW_EXIT_FAIL;
+    }
     if (r != SW_DB_STOP) {
         sw_error("%s", err.msg);
         return sw_db_connect_exit_code(r);
     }
     sw_info("stopped by signal %d while connecting", s->stop);
     return sw_session_stop_code(s);
+}
+
+/* A second, short connection to the same database: one attempt within timeout_ms, no stop
+ * honoured (it serves the clean-up after one). NULL when it failed (logged). */
+static struct sw_db *connect_aux(struct sw_session *s, const char *purpose, int64_t timeout_ms)
+{
+    struct sw_database quick = s->cfg->database;
+    struct sw_db *aux;
+    sw_err err;
+
+    quick.wait_ms = 0;
+    if (quick.connect_timeout_ms <= 0 || quick.connect_timeout_ms > timeout_ms)
+        quick.connect_timeout_ms = timeout_ms;
+    if (sw_db_connect(&aux, &s->loop, NULL, &quick, purpose, &err) != SW_DB_CONNECTED) {
+        sw_warn("%s", err.msg);
+        return NULL;
+    }
+    sw_db_cleanup(aux, timeout_ms);
+    return aux;
 }
 
 /* A waiter that loses its connection (the server restarted) reconnects and waits on, within
@@ -66,7 +93,7 @@ static int reconnect(struct sw_session *s, const sw_err *why)
             why->msg);
     sw_db_close(s->db);
     s->db = NULL;
-    return sw_session_connect(s, &s->db, s->purpose);
+    return connect_db(s);
 }
 
 static int64_t lock_wait_left(struct sw_session *s, uint64_t start)
@@ -117,6 +144,46 @@ static int take_lock(struct sw_session *s)
     return sw_session_stop_code(s);
 }
 
+/* The lock must be the session's own: on a hot standby nothing can be written, and behind a
+ * transaction pooler each statement may run in another server session. Either is said at
+ * once, before anything runs: exit 3, as for a database that cannot be reached. */
+static int check_primary_session(struct sw_session *s)
+{
+    struct sw_db *aux;
+    sw_err err;
+    int pooled;
+
+    if (s->backend.in_recovery) {
+        sw_error("the database server is a hot standby (pg_is_in_recovery() is true): slipway %s "
+                 "writes, so it needs the primary; list the hosts in the url with "
+                 "target_session_attrs=read-write",
+                 s->purpose);
+        return SW_EXIT_UNREACHABLE;
+    }
+    if (sw_db_client_pid(s->db) == s->backend.pid)
+        return SW_EXIT_OK; /* libpq talks to the backend itself */
+    aux = connect_aux(s, "pooler check",
+                      s->cfg->database.connect_timeout_ms > 0 ? s->cfg->database.connect_timeout_ms
+                                                              : 5000);
+    if (!aux)
+        return SW_EXIT_UNREACHABLE;
+    pooled = sw_backend_pooled(s->db, &s->backend, aux, &err);
+    sw_db_close(aux);
+    if (pooled < 0) {
+        sw_error("cannot check the connection pooler: %s", err.msg);
+        return s->stop ? sw_session_stop_code(s) : SW_EXIT_FAIL;
+    }
+    if (pooled) {
+        sw_error("the database url leads to a connection pooler in transaction mode (the server "
+                 "session changes between statements), where the upgrade lock means nothing: "
+                 "point slipway %s at a direct connection to PostgreSQL (or a session-mode pool)",
+                 s->purpose);
+        return SW_EXIT_UNREACHABLE;
+    }
+    sw_debug("connected through a pooler in session mode");
+    return SW_EXIT_OK;
+}
+
 int sw_session_open(struct sw_session *s, const struct sw_config *cfg, const char *purpose,
                     enum sw_session_kind kind)
 {
@@ -136,7 +203,9 @@ int sw_session_open(struct sw_session *s, const struct sw_config *cfg, const cha
         return SW_EXIT_FAIL;
     if (kind == SW_SESSION_LOOP)
         return SW_EXIT_OK;
-    r = sw_session_connect(s, &s->db, purpose);
+    r = connect_db(s);
+    if (r == SW_EXIT_OK && kind == SW_SESSION_LOCK)
+        r = check_primary_session(s);
     if (r != SW_EXIT_OK)
         return r;
     if (sw_tables_init(&s->tables, s->db, cfg->migrations.table, &err) < 0) {
@@ -146,17 +215,35 @@ int sw_session_open(struct sw_session *s, const struct sw_config *cfg, const cha
     return kind == SW_SESSION_LOCK ? take_lock(s) : SW_EXIT_OK;
 }
 
+/* The connection was abandoned mid-statement: its backend may still run that statement, and
+ * holds the lock while it does. Gone before we are, within TERMINATE_MS. */
+static void terminate_own_backend(struct sw_session *s)
+{
+    struct sw_db *aux = connect_aux(s, "clean-up", TERMINATE_MS);
+    sw_err err;
+
+    if (!aux || sw_backend_terminate(aux, &s->backend, &err) < 0)
+        sw_warn("cannot end our abandoned statement on the server (pid %d)%s%s; it ends when "
+                "the server notices we are gone",
+                s->backend.pid, aux ? ": " : "", aux ? err.msg : "");
+    else
+        sw_info("ended our abandoned statement on the server (pid %d)", s->backend.pid);
+    sw_db_close(aux);
+}
+
 void sw_session_close(struct sw_session *s)
 {
     sw_err err;
 
-    if (s->locked) {
+    if (s->locked && !sw_db_broken(s->db)) {
         sw_db_cleanup(s->db, CLEANUP_MS);
-        if (sw_lock_release(s->db, s->cfg->migrations.table, &err) < 0)
+        if (sw_lock_release(s->db, s->cfg->migrations.table, &err) < 0 && !sw_db_broken(s->db))
             sw_warn("cannot release the upgrade lock (the server drops it as we disconnect): "
                     "%s",
                     err.msg);
     }
+    if (s->locked && sw_db_abandoned(s->db))
+        terminate_own_backend(s);
     sw_db_close(s->db);
     sw_tables_free(&s->tables);
     if (s->loop_ready)

@@ -1,10 +1,12 @@
 /* What upgrade, task and status share: an event loop whose signal watchers (TERM, INT, QUIT,
- * HUP) turn a signal into a stop request, the control connection, the quoted table names,
- * and for upgrade and task the upgrade lock held on that connection. */
+ * HUP) turn a signal into a stop request, the connection, the quoted table names, and for
+ * upgrade and task the upgrade lock held on that connection, which then does all the work
+ * (pg/backend.h). */
 #ifndef SLIPWAY_PG_SESSION_H
 #define SLIPWAY_PG_SESSION_H
 
 #include "config/config.h"
+#include "pg/backend.h"
 #include "pg/db.h"
 #include "pg/history.h"
 
@@ -19,7 +21,8 @@ struct sw_session {
     uv_loop_t loop;
     uv_signal_t signals[SW_SESSION_SIGNALS];
     int stop;         /* the first stop signal received, 0 before */
-    struct sw_db *db; /* control connection: lock, history, status */
+    struct sw_db *db; /* the connection: lock, migrations, history, tasks, status */
+    struct sw_backend backend;
     struct sw_tables tables;
     bool locked;
     bool loop_ready;
@@ -28,16 +31,18 @@ struct sw_session {
 enum sw_session_kind {
     SW_SESSION_LOOP, /* wait: the loop and stop signals only; it connects on its own */
     SW_SESSION_READ, /* status: connect, nothing else */
-    SW_SESSION_LOCK, /* upgrade, task: take the upgrade lock, create the tables */
+    SW_SESSION_LOCK, /* upgrade, task: refuse a standby or a transaction pooler, take the
+                        upgrade lock, create the tables */
 };
 
 /* Returns SW_EXIT_OK, or the exit code to end with (the reason logged); call
  * sw_session_close() either way. purpose names the connection: "slipway PURPOSE (HOSTNAME)". */
 int sw_session_open(struct sw_session *s, const struct sw_config *cfg, const char *purpose,
                     enum sw_session_kind kind);
-/* Connects another connection on the session's loop (the upgrade's work connection). */
-int sw_session_connect(struct sw_session *s, struct sw_db **out, const char *purpose);
-/* Releases the lock, closes the connection, tears the loop down. */
+/* Releases the lock, closes the connection, tears the loop down. When the connection was
+ * abandoned mid-statement (a stop whose cancel did not land in time), its backend is
+ * terminated from a second short connection first, bounded: the statement is gone when
+ * slipway is. */
 void sw_session_close(struct sw_session *s);
 /* 128 + the stop signal. */
 int sw_session_stop_code(const struct sw_session *s);

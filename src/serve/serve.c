@@ -16,6 +16,7 @@
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "base/loop.h"
+#include "base/termlog.h"
 #include "health/gate.h"
 #include "health/health.h"
 #include "health/healthsrv.h"
@@ -25,6 +26,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -122,6 +124,16 @@ static void forward(struct supervisor *s, int sig)
         begin_stop(s);
 }
 
+static int exit_code(const struct sw_config *cfg, int status)
+{
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : SW_EXIT_SIGNAL_BASE + WTERMSIG(status);
+
+    for (size_t i = 0; i < cfg->serve.exit_code_map.n; i++)
+        if (cfg->serve.exit_code_map.items[i].from == code)
+            return cfg->serve.exit_code_map.items[i].to;
+    return code;
+}
+
 static void on_child_exit(pid_t pid, int status, void *arg)
 {
     struct supervisor *s = arg;
@@ -131,7 +143,7 @@ static void on_child_exit(pid_t pid, int status, void *arg)
     s->child_done = true;
     s->child_status = status;
     if (s->health)
-        sw_health_server_set_running(s->health, false);
+        sw_health_server_child_exited(s->health, exit_code(s->cfg, status));
 }
 
 static void on_sigchld(struct supervisor *s)
@@ -182,13 +194,20 @@ static int watch_signals(struct supervisor *s)
     return uv_timer_init(s->loop, &s->stop_timer) == 0 ? 0 : -1;
 }
 
-static int exit_code(const struct sw_config *cfg, int status)
+/* The summary of serve mode (the termination message): how the server ended. */
+static int exited(const struct supervisor *s)
 {
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : SW_EXIT_SIGNAL_BASE + WTERMSIG(status);
+    int status = s->child_status, code = exit_code(s->cfg, status);
+    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    char how[48];
 
-    for (size_t i = 0; i < cfg->serve.exit_code_map.n; i++)
-        if (cfg->serve.exit_code_map.items[i].from == code)
-            return cfg->serve.exit_code_map.items[i].to;
+    if (sig)
+        snprintf(how, sizeof how, "killed by signal %d", sig);
+    else
+        snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
+    sw_summary(SW_LOG_INFO, "server_exited",
+               SW_FIELDS(SW_NUM("exit_code", code), SW_NUM("signal", sig)),
+               "server %s: exit code %d", how, code);
     return code;
 }
 
@@ -207,11 +226,14 @@ static int supervise(struct supervisor *s, char **argv, const struct sw_user *us
     }
     if (exec_code)
         sw_error("%s", err.msg);
-    else if (s->health)
+    else
+        sw_event(SW_LOG_DEBUG, "server_started", SW_FIELDS(SW_NUM("pid", s->child)),
+                 "server started: pid %d", (int)s->child);
+    if (!exec_code && s->health)
         sw_health_server_set_running(s->health, true);
     if (uv_run(s->loop, UV_RUN_DEFAULT) < 0)
         return SW_EXIT_FAIL;
-    return exit_code(s->cfg, s->child_status);
+    return exited(s);
 }
 
 static char **server_argv(const struct sw_config *cfg, char **cmdline)

@@ -3,6 +3,7 @@
 #include "tasks/taskcmd.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "base/termlog.h"
 #include "pg/session.h"
 #include "tasks/tasks.h"
 
@@ -23,9 +24,11 @@ static int is_due(struct sw_session *s, const struct sw_task *t, bool rerun, boo
         return -1;
     }
     if (sw_task_versions_find(&v, t->name, &recorded) && recorded >= t->version.value) {
-        sw_info("task '%s' is at version %" PRIu64 " already: nothing to do (--rerun runs it "
-                "anyway)",
-                t->name, recorded);
+        sw_summary(SW_LOG_INFO, "task_nothing_to_do",
+                   SW_FIELDS(SW_STR("task", t->name), SW_STR("version", sw_u64_text(recorded).s)),
+                   "task '%s' is at version %" PRIu64 " already: nothing to do (--rerun runs "
+                   "it anyway)",
+                   t->name, recorded);
         *due = false;
     }
     sw_task_versions_free(&v);

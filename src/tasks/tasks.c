@@ -2,6 +2,7 @@
 
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "base/termlog.h"
 #include "pg/history.h"
 #include "pid1/spawn.h"
 
@@ -19,12 +20,19 @@
  * read what they write for this long, then stop copying rather than wait for them. */
 #define TEE_GRACE_MS 200
 
-/* How to run it: the loop to wait on, the stop flag, what to do on a stop. */
+/* While a task runs, the lock session is watched (its end is seen at once) and pinged this
+ * often, each ping bounded (a server gone from the network answers nothing). */
+#define PING_EVERY_MS 2000
+#define PING_TIMEOUT_MS 10000
+
+/* How to run it: the loop to wait on, the stop flag, what to do on a stop, the session whose
+ * loss stops the task. */
 struct run_opts {
     uv_loop_t *loop;
     int *stop;
     int64_t stop_timeout_ms;
     bool tee_pid1;
+    struct sw_db *lock;
 };
 
 /* Copies what the task writes on one of its stdio pipes to slipway's own fd and PID 1's. */
@@ -44,9 +52,12 @@ struct run {
     int status;
     int forwarded; /* the stop signal sent to the group, 0 before */
     bool timed_out;
+    bool lock_lost;
+    bool ping_due;
     uv_signal_t sigchld;
     uv_timer_t timeout; /* the task's own timeout */
     uv_timer_t kill;    /* stop_timeout after a forwarded stop */
+    uv_timer_t ping;    /* PING_EVERY_MS */
     struct tee tees[2];
     int closing;
 };
@@ -168,6 +179,18 @@ static void on_kill(uv_timer_t *t)
     kill(-r->pid, SIGKILL);
 }
 
+static void on_ping(uv_timer_t *t)
+{
+    struct run *r = t->data;
+    r->ping_due = true;
+}
+
+static void on_lock_lost(void *arg)
+{
+    struct run *r = arg;
+    r->lock_lost = true;
+}
+
 static int start_watchers(struct run *r, sw_err *err)
 {
     uv_loop_t *loop = r->how->loop;
@@ -177,8 +200,10 @@ static int start_watchers(struct run *r, sw_err *err)
         e = uv_timer_init(loop, &r->timeout);
     if (e == 0)
         e = uv_timer_init(loop, &r->kill);
+    if (e == 0)
+        e = uv_timer_init(loop, &r->ping);
     if (e == 0) {
-        r->sigchld.data = r->timeout.data = r->kill.data = r;
+        r->sigchld.data = r->timeout.data = r->kill.data = r->ping.data = r;
         e = uv_signal_start(&r->sigchld, on_sigchld, SIGCHLD);
     }
     if (e < 0)
@@ -194,28 +219,70 @@ static void arm(uv_timer_t *t, uv_timer_cb cb, int64_t ms, const char *what)
         sw_warn("cannot arm the %s timer", what);
 }
 
-static void forward_stop(struct run *r)
+static void stop_task(struct run *r, int signum)
 {
-    r->forwarded = *r->how->stop;
-    sw_info("forwarding signal %d to task '%s'", r->forwarded, r->task->name);
-    kill(-r->pid, r->forwarded);
+    r->forwarded = signum;
+    kill(-r->pid, signum);
     if (r->how->stop_timeout_ms >= 0)
         arm(&r->kill, on_kill, r->how->stop_timeout_ms, "stop_timeout");
+}
+
+/* A ping between the watches: its failure, other than by a stop, is a lost session. */
+static void ping_lock(struct run *r)
+{
+    sw_err err;
+
+    r->ping_due = false;
+    sw_db_unwatch(r->how->lock);
+    if (sw_db_ping(r->how->lock, PING_TIMEOUT_MS, &err) < 0 && !*r->how->stop) {
+        sw_debug("upgrade lock session: %s", err.msg);
+        r->lock_lost = true;
+    }
+    if (!r->lock_lost && sw_db_watch(r->how->lock, on_lock_lost, r) < 0)
+        sw_warn("cannot watch the upgrade lock session: it is pinged only");
+}
+
+/* Without the lock another upgrader may start this task: it is stopped at once. */
+static void on_lost(struct run *r)
+{
+    sw_error("the upgrade lock was lost (its database session ended): stopping task '%s'",
+             r->task->name);
+    stop_task(r, SIGTERM);
+}
+
+static void watch_lock(struct run *r)
+{
+    if (!r->how->lock)
+        return;
+    if (sw_db_watch(r->how->lock, on_lock_lost, r) < 0)
+        sw_warn("cannot watch the upgrade lock session: it is pinged only");
+    if (uv_timer_start(&r->ping, on_ping, PING_EVERY_MS, PING_EVERY_MS) < 0)
+        sw_warn("cannot arm the lock session ping");
 }
 
 static void wait_child(struct run *r)
 {
     if (r->task->timeout_ms > 0)
         arm(&r->timeout, on_timeout, r->task->timeout_ms, "task timeout");
+    watch_lock(r);
     while (!r->exited) {
         if (waitpid(r->pid, &r->status, WNOHANG) == r->pid) {
             r->exited = true;
             break;
         }
-        if (*r->how->stop && !r->forwarded)
-            forward_stop(r);
-        uv_run(r->how->loop, UV_RUN_ONCE);
+        if (*r->how->stop && !r->forwarded) {
+            sw_info("forwarding signal %d to task '%s'", *r->how->stop, r->task->name);
+            stop_task(r, *r->how->stop);
+        }
+        if (r->ping_due && !r->lock_lost && !r->forwarded)
+            ping_lock(r);
+        if (r->lock_lost && !r->forwarded)
+            on_lost(r);
+        else
+            uv_run(r->how->loop, UV_RUN_ONCE);
     }
+    if (r->how->lock && !r->lock_lost)
+        sw_db_unwatch(r->how->lock);
 }
 
 static void on_grace(uv_timer_t *t)
@@ -261,6 +328,7 @@ static void finish(struct run *r)
     close_one(r, (uv_handle_t *)&r->sigchld);
     close_one(r, (uv_handle_t *)&r->timeout);
     close_one(r, (uv_handle_t *)&r->kill);
+    close_one(r, (uv_handle_t *)&r->ping);
     for (int i = 0; i < 2; i++) {
         close_one(r, (uv_handle_t *)&r->tees[i].pipe);
         if (r->tees[i].pid1_fd > 0)
@@ -305,12 +373,17 @@ static pid_t spawn(struct run *r, int *exec_code, sw_err *err)
 }
 
 /* 0 when the task exited 0, else -1 with err saying how it ended ("exited with status 3",
- * "killed by signal 9", "timed out after 1000 ms", "cannot run '...': command not found"). */
-static int run_task(const struct sw_task *task, const struct run_opts *how, sw_err *err)
+ * "killed by signal 9", "timed out after 1000 ms", "cannot run '...': command not found").
+ * *exit_code: as a shell would report it (128+N when killed, 126/127 when it could not run),
+ * -1 when it never started; *lock_lost: whether it was stopped for the loss of the lock
+ * session. */
+static int run_task(const struct sw_task *task, const struct run_opts *how, int *exit_code,
+                    bool *lock_lost, sw_err *err)
 {
     struct run r = {.task = task, .how = how};
     int exec_code = 0, rc = -1;
 
+    *exit_code = -1;
     r.tees[0].pid1_fd = r.tees[1].pid1_fd = r.tees[0].out_fd = r.tees[1].out_fd = -1;
     if (start_watchers(&r, err) == 0) {
         r.pid = spawn(&r, &exec_code, err);
@@ -318,9 +391,13 @@ static int run_task(const struct sw_task *task, const struct run_opts *how, sw_e
             wait_child(&r);
             drain_tees(&r);
             rc = exec_code ? -1 : describe_end(&r, err); /* exec failure: err says why */
+            *exit_code = exec_code               ? exec_code
+                         : WIFSIGNALED(r.status) ? SW_EXIT_SIGNAL_BASE + WTERMSIG(r.status)
+                                                 : WEXITSTATUS(r.status);
         }
     }
     finish(&r);
+    *lock_lost = r.lock_lost;
     return rc;
 }
 
@@ -334,20 +411,39 @@ static int64_t now_ms(uv_loop_t *loop)
 
 int sw_task_apply(struct sw_session *s, const struct sw_task *task, bool tee_pid1)
 {
-    struct run_opts how = {&s->loop, &s->stop, s->cfg->serve.stop_timeout_ms, tee_pid1};
+    struct run_opts how = {&s->loop, &s->stop, s->cfg->serve.stop_timeout_ms, tee_pid1, s->db};
     int64_t start = now_ms(&s->loop);
+    bool lock_lost;
     char what[300];
     sw_err err;
-    int rc;
+    int rc, code;
 
-    sw_info("running task '%s' (version %" PRIu64 ")", task->name, task->version.value);
-    rc = run_task(task, &how, &err);
+    sw_event(SW_LOG_INFO, "task_started",
+             SW_FIELDS(SW_STR("task", task->name),
+                       SW_STR("version", sw_u64_text(task->version.value).s)),
+             "running task '%s' (version %" PRIu64 ")", task->name, task->version.value);
+    rc = run_task(task, &how, &code, &lock_lost, &err);
+    if (lock_lost) {
+        sw_summary(SW_LOG_ERROR, "task_failed",
+                   SW_FIELDS(SW_STR("task", task->name), SW_NUM("exit_code", code),
+                             SW_STR("error", "the upgrade lock was lost")),
+                   "task '%s' not recorded: the upgrade lock was lost while it ran; another "
+                   "upgrader runs it again",
+                   task->name);
+        return SW_EXIT_FAIL;
+    }
     if (s->stop) {
-        sw_error("task '%s' stopped by signal %d", task->name, s->stop);
+        sw_event(SW_LOG_ERROR, "task_stopped",
+                 SW_FIELDS(SW_STR("task", task->name), SW_NUM("signal", s->stop),
+                           SW_NUM("exit_code", code)),
+                 "task '%s' stopped by signal %d", task->name, s->stop);
         return sw_session_stop_code(s);
     }
     if (rc < 0) {
-        sw_error("task '%s' failed: %s", task->name, err.msg);
+        sw_summary(SW_LOG_ERROR, "task_failed",
+                   SW_FIELDS(SW_STR("task", task->name), SW_NUM("exit_code", code),
+                             SW_STR("error", err.msg)),
+                   "task '%s' failed: %s", task->name, err.msg);
         return SW_EXIT_FAIL;
     }
     snprintf(what, sizeof what, "task %s", task->name);
@@ -357,7 +453,11 @@ int sw_task_apply(struct sw_session *s, const struct sw_task *task, bool tee_pid
                  err.msg);
         return s->stop ? sw_session_stop_code(s) : SW_EXIT_FAIL;
     }
-    sw_info("task '%s' done in %lld ms, version %" PRIu64 " recorded", task->name,
-            (long long)(now_ms(&s->loop) - start), task->version.value);
+    sw_summary(SW_LOG_INFO, "task_done",
+               SW_FIELDS(SW_STR("task", task->name),
+                         SW_STR("version", sw_u64_text(task->version.value).s),
+                         SW_NUM("duration_ms", now_ms(&s->loop) - start), SW_NUM("exit_code", 0)),
+               "task '%s' done in %lld ms, version %" PRIu64 " recorded", task->name,
+               (long long)(now_ms(&s->loop) - start), task->version.value);
     return SW_EXIT_OK;
 }

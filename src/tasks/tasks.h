@@ -5,7 +5,9 @@
  * from SIGCHLD on the caller's libuv loop, then reaped with waitpid() on its pid only: in upgrade
  * and task mode it is our only child. A stop request (the session's signal watchers) is forwarded
  * to the task's process group, and the group is SIGKILLed [serve] stop_timeout later; the task's
- * own timeout SIGKILLs it too. */
+ * own timeout SIGKILLs it too. While it runs, the session holding the upgrade lock is watched
+ * and pinged: once it is lost, another upgrader may start the same task, so this one is
+ * stopped at once (SIGTERM to its group, SIGKILL after stop_timeout) and not recorded. */
 #ifndef SLIPWAY_TASKS_TASKS_H
 #define SLIPWAY_TASKS_TASKS_H
 

@@ -92,24 +92,7 @@ done
 is "$(ls "$MIG" | wc -l) $(grep -l '^-- slipway:no-transaction' "$MIG"/* | wc -l)" "50 16" \
     "50 migrations, 16 of them no-transaction"
 
-# ---- snapshots ---------------------------------------------------------------------------
-# snapshot DB FILE: normalised schema dump, history rows, data (sorted: physical row order
-# differs after replayed UPDATEs, content must not).
-snapshot() {
-    {
-        echo "== schema"
-        pg_dump --schema-only -d "$1" |
-            sed -e '/^--/d' -e '/^SET /d' -e '/^SELECT pg_catalog.set_config/d' \
-                -e '/^\\restrict/d' -e '/^\\unrestrict/d' -e '/^$/d'
-        echo "== history"
-        psql -X -A -t -q -d "$1" -c \
-            "SELECT version, name, checksum, success, statements_done FROM slipway_migrations ORDER BY version"
-        echo "== data"
-        pg_dump --data-only --exclude-table=slipway_migrations -d "$1" |
-            sed -e '/^--/d' -e '/^SET /d' -e '/^SELECT pg_catalog.set_config/d' \
-                -e '/^\\restrict/d' -e '/^\\unrestrict/d' -e '/^$/d' | LC_ALL=C sort
-    } >"$2"
-}
+# ---- snapshots (snapshot: tests/faults/lib.sh) --------------------------------------------
 locks_in() {
     psql -X -A -t -q -d "$1" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 }
@@ -176,8 +159,8 @@ while [ "$landed" -lt "$KILLS" ]; do
              how="$how ${strategy_names[$s]}"
              n_how=$((n_how + 1))
              # The next upgrader starts at once, as a replica polling the lock would: the
-             # killed client's lock connection is gone, but its migration connection's backend
-             # may still be running the statement it was sent.
+             # killed client's backend may still be running the statement it was sent, and
+             # holds the lock until it ends.
              [ "$(sessions_in "$RDB")" -gt 0 ] && overlap=$((overlap + 1))
              st=$(rq "SELECT count(*) FILTER (WHERE success) || ' ' || count(*) FILTER (WHERE NOT success) FROM slipway_migrations" 2>/dev/null || echo "0 0")
              set -- $st

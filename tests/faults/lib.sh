@@ -37,3 +37,32 @@ free_port() {
 # stray_lines TEXT: how many lines of slipway's output are not its own one-line messages
 # ("slipway: ..."): a multi-line libpq error pasted into a message shows up here.
 stray_lines() { printf '%s\n' "$1" | grep -cv '^slipway: '; }
+
+# snapshot DB FILE: what an upgrade leaves, comparable between runs: the normalised schema dump,
+# the history rows, the task versions and the data (sorted: physical row order differs after
+# replayed UPDATEs, content must not; slipway's own tables without their timestamps).
+snapshot() {
+    local filter=(-e '/^--/d' -e '/^SET /d' -e '/^SELECT pg_catalog.set_config/d'
+        -e '/^\\restrict/d' -e '/^\\unrestrict/d' -e '/^$/d')
+    {
+        echo "== schema"
+        pg_dump --schema-only -d "$1" | sed "${filter[@]}"
+        echo "== history"
+        psql -X -A -t -q -d "$1" -c \
+            "SELECT version, name, checksum, success, statements_done FROM slipway_migrations ORDER BY version"
+        echo "== tasks"
+        psql -X -A -t -q -d "$1" -c "SELECT name, version FROM slipway_tasks ORDER BY name"
+        echo "== data"
+        pg_dump --data-only --exclude-table=slipway_migrations --exclude-table=slipway_tasks \
+            -d "$1" | sed "${filter[@]}" | LC_ALL=C sort
+    } >"$2"
+}
+
+# same_state DB_A DB_B DESCRIPTION: one TAP line, the diff as comments when they differ.
+same_state() {
+    snapshot "$1" "$TMP/a.snap"
+    snapshot "$2" "$TMP/b.snap"
+    cmp -s "$TMP/a.snap" "$TMP/b.snap"
+    ok $? "$3"
+    diff "$TMP/a.snap" "$TMP/b.snap" | head -n 30 | sed 's/^/#   /'
+}

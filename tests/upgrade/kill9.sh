@@ -54,14 +54,17 @@ is "$(running '%pg_sleep(1)%')" 0 "the killed upgrader's session has ended"
 is "$(q "SELECT count(*) FROM ledger")" 1 "the migration ran once"
 is "$(q "SELECT count(*) FROM slipway_migrations WHERE success")" 32 "and is recorded once"
 
-# The other half of that race: a killed upgrader's last query string (the history row and
-# COMMIT) lands on the server after the next upgrader read the history. Simulated by
-# committing the row from psql while the next upgrader's migration runs: its own commit must
-# then fail on the primary key and roll the migration back, never apply it a second time.
-printf 'INSERT INTO ledger VALUES (33);\nSELECT pg_sleep(1);\n' >"$MIG/0033_race.sql"
+# The other half of that race: a version recorded by someone else after this upgrader read the
+# history (with the lock on the working session this cannot happen through slipway; the plain
+# INSERT stays as a second line of defence). Simulated by committing the row from psql while the
+# migration runs, which waits until it sees that row: its own commit must then fail on the
+# primary key and roll the migration back, never apply it a second time.
+printf '%s\n' 'INSERT INTO ledger VALUES (33);' \
+    'DO $$BEGIN FOR i IN 1..1200 LOOP EXIT WHEN EXISTS (SELECT 1 FROM slipway_migrations WHERE version = ARRAY[33]::numeric[]); PERFORM pg_sleep(0.05); END LOOP; END$$ /* race_wait */;' \
+    >"$MIG/0033_race.sql"
 "$SLIPWAY" -c "$CONF" --upgrade >"$TMP/race.log" 2>&1 &
 pid=$!
-wait_running '%pg_sleep(1)%'
+wait_running '%race_wait%'
 q "INSERT INTO slipway_migrations (version, name, checksum, applied_at, duration_ms, applied_by, statements_done, success) VALUES ('{33}', '0033_race.sql', 'x', now(), 0, 'the killed upgrader', 0, true)" >/dev/null
 wait "$pid"
 is "$?" 1 "an upgrader whose version was committed meanwhile fails (1)"

@@ -1,7 +1,9 @@
 /* src/db.c against the PostgreSQL of tests/run-all.sh (PG* in the environment): describing
- * connection strings without their password, LISTEN/NOTIFY waits, stopping a running query. */
+ * connection strings without their password, LISTEN/NOTIFY waits, stopping a running query;
+ * and the history table told apart in the server's error fields. */
 #include "pg/db.h"
 #include "pg/dynlib.h"
+#include "pg/history.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -96,6 +98,22 @@ static void test_stop(uv_loop_t *loop, struct sw_db *db)
     uv_run(loop, UV_RUN_NOWAIT);
 }
 
+static void test_is_history(struct sw_db *db)
+{
+    struct sw_tables t;
+    sw_err err;
+
+    if (sw_tables_init(&t, db, "app.my\"hist", &err) < 0) {
+        TAP_OK(0, "sw_tables_init: %s", err.msg);
+        return;
+    }
+    TAP_OK(sw_tables_is_history(&t, "my\"hist"), "the history table, a quote in its name");
+    TAP_OK(!sw_tables_is_history(&t, "hist") && !sw_tables_is_history(&t, "my") &&
+               !sw_tables_is_history(&t, "slipway_tasks") && !sw_tables_is_history(&t, ""),
+           "not a part of its name, nor another table");
+    sw_tables_free(&t);
+}
+
 int main(void)
 {
     struct sw_database cfg = {.url = NULL, .connect_timeout_ms = 5000, .wait_ms = 0};
@@ -117,6 +135,7 @@ int main(void)
         test_notify(db, other);
         test_notify_stop(&loop, db);
         test_stop(&loop, db);
+        test_is_history(other);
     }
     sw_db_close(db);
     sw_db_close(other);

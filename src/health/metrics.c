@@ -1,0 +1,131 @@
+#include "health/metrics.h"
+
+#include "version.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static void header(FILE *f, const char *name, const char *type, const char *help)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value: backslash, double quote and newline escaped, as the format requires. */
+static void label_value(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '\\' || *s == '"')
+            fprintf(f, "\\%c", *s);
+        else if (*s == '\n')
+            fputs("\\n", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+/* Every version is rendered here, and only here: its text goes in a label, and its value is
+ * the number for a plain integer version. A dotted version (1.12.22) has no single number: its
+ * value will be NaN, its label says which it is. */
+static void version_label(FILE *f, const struct sw_version *v)
+{
+    fputs(sw_version_text(v).s, f);
+}
+
+static void version_value(FILE *f, const struct sw_version *v)
+{
+    if (v->n == 1)
+        fprintf(f, "%" PRIu64, v->part[0]);
+    else
+        fputs("NaN", f);
+}
+
+static void build_info(FILE *f, const struct sw_metrics *m)
+{
+    header(f, "slipway_build_info", "gauge",
+           "slipway's version, this image's label and the schema version it requires.");
+    fputs("slipway_build_info{version=\"", f);
+    label_value(f, SLIPWAY_VERSION);
+    fputs("\",image=\"", f);
+    label_value(f, m->image);
+    fputs("\",requires=\"", f);
+    if (m->req->has_schema)
+        version_label(f, &m->req->schema);
+    fputs("\"} 1\n", f);
+}
+
+/* What the last check saw; the database's figures only when it answered. */
+static void seen(FILE *f, const struct sw_metrics *m)
+{
+    const struct sw_health *h = m->health;
+
+    header(f, "slipway_healthy", "gauge",
+           "1 when every dependency is at the version this image requires (slipway health).");
+    fprintf(f, "slipway_healthy %d\n", h->healthy);
+    header(f, "slipway_last_check_timestamp_seconds", "gauge",
+           "When the dependencies were last checked (0: not yet).");
+    fprintf(f, "slipway_last_check_timestamp_seconds %.3f\n", h->checked_at);
+    header(f, "slipway_schema_version", "gauge",
+           "Schema version seen at the last check: label version, value the version when it is "
+           "a plain integer.");
+    if (h->reachable && h->has_schema) {
+        fputs("slipway_schema_version{version=\"", f);
+        version_label(f, &h->schema);
+        fputs("\"} ", f);
+        version_value(f, &h->schema);
+        fputc('\n', f);
+    }
+    header(f, "slipway_migrations_pending", "gauge",
+           "Migrations shipped in this image newer than the schema version seen.");
+    if (h->reachable && h->pending_known)
+        fprintf(f, "slipway_migrations_pending %zu\n", h->pending);
+}
+
+static void dependencies(FILE *f, const struct sw_health *h)
+{
+    header(f, "slipway_dependency_up", "gauge",
+           "1 when the dependency's version could be read at the last check.");
+    for (size_t i = 0; i < h->n_deps; i++) {
+        fputs("slipway_dependency_up{name=\"", f);
+        label_value(f, h->deps[i].name);
+        fprintf(f, "\"} %d\n", h->reachable);
+    }
+    header(f, "slipway_dependency_compatible", "gauge",
+           "1 when the dependency is at the version this image requires (and within max_ahead).");
+    for (size_t i = 0; i < h->n_deps; i++) {
+        fputs("slipway_dependency_compatible{name=\"", f);
+        label_value(f, h->deps[i].name);
+        fprintf(f, "\"} %d\n", h->reachable && h->deps[i].compatible);
+    }
+}
+
+static void child(FILE *f, const struct sw_metrics *m)
+{
+    header(f, "slipway_child_up", "gauge", "1 while the server runs.");
+    fprintf(f, "slipway_child_up %d\n", m->child_up);
+    header(f, "slipway_child_exits_total", "counter",
+           "Times the server exited (slipway does not restart it: at most 1).");
+    fprintf(f, "slipway_child_exits_total %" PRIu64 "\n", m->child_exits);
+    header(f, "slipway_child_exit_code", "gauge", "The server's exit code, once it exited.");
+    if (m->child_exits)
+        fprintf(f, "slipway_child_exit_code %d\n", m->child_exit_code);
+}
+
+char *sw_metrics_render(const struct sw_metrics *m, size_t *len)
+{
+    char *text = NULL;
+    FILE *f = open_memstream(&text, len);
+
+    if (!f)
+        return NULL;
+    build_info(f, m);
+    seen(f, m);
+    dependencies(f, m->health);
+    child(f, m);
+    bool failed = ferror(f); /* out of memory on the way */
+    if (fclose(f) != 0 || failed) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
