@@ -20,7 +20,18 @@
 #include <string.h>
 #include <unistd.h>
 
-enum key_type { K_STR, K_BOOL, K_DUR, K_SIG, K_U64, K_VERSION, K_CODEMAP, K_NAMES, K_LINT };
+enum key_type {
+    K_STR,
+    K_BOOL,
+    K_DUR,
+    K_SIG,
+    K_U64,
+    K_VERSION,
+    K_CODEMAP,
+    K_NAMES,
+    K_LINT,
+    K_ADOPT
+};
 
 struct key_def {
     const char *name;
@@ -64,6 +75,8 @@ static const struct key_def migrations_keys[] = {
     {"statement_timeout", K_DUR, CFG(migrations.statement_timeout_ms), "0"},
     {"out_of_order", K_BOOL, CFG(migrations.out_of_order), "false"},
     {"lint", K_LINT, CFG(migrations.lint), "warn"},
+    {"adopt", K_ADOPT, CFG(migrations.adopt), "auto"},
+    {"baseline", K_VERSION, CFG(migrations.baseline), ""},
 };
 
 static const struct key_def task_keys[] = {
@@ -565,6 +578,40 @@ static int parse_code_map(const char *s, struct sw_code_maps *out)
     return 0;
 }
 
+static const char *const adopt_tools[] = {
+    [SW_ADOPT_ANY] = "auto",
+    [SW_ADOPT_GOLANG_MIGRATE] = "golang-migrate",
+    [SW_ADOPT_DBMATE] = "dbmate",
+    [SW_ADOPT_FLYWAY] = "flyway",
+    [SW_ADOPT_NODE_PG_MIGRATE] = "node-pg-migrate",
+};
+
+const char *sw_adopt_tool_name(enum sw_adopt_tool tool)
+{
+    return adopt_tools[tool];
+}
+
+/* "auto", "off", or "TOOL:TABLE" for a history table the tool was told to name otherwise. */
+static int parse_adopt(const char *s, struct sw_adopt_conf *out)
+{
+    const char *colon = strchr(s, ':');
+    size_t len = colon ? (size_t)(colon - s) : strlen(s);
+
+    *out = (struct sw_adopt_conf){.off = strcmp(s, "off") == 0};
+    if (out->off || strcmp(s, "auto") == 0)
+        return 0;
+    if (!colon || !colon[1])
+        return -1;
+    for (size_t t = SW_ADOPT_GOLANG_MIGRATE; t < sizeof adopt_tools / sizeof *adopt_tools; t++) {
+        if (strlen(adopt_tools[t]) == len && strncmp(s, adopt_tools[t], len) == 0) {
+            out->tool = (enum sw_adopt_tool)t;
+            out->table = strdup(colon + 1);
+            return out->table ? 0 : -1;
+        }
+    }
+    return -1;
+}
+
 static int parse_names(const char *s, char ***out)
 {
     char *copy = strdup(s);
@@ -597,6 +644,9 @@ static const char *type_hint(enum key_type type)
         return "expected FROM:TO pairs of exit codes 0-255, e.g. 143:0";
     case K_LINT:
         return "expected warn, error or off";
+    case K_ADOPT:
+        return "expected auto, off, or TOOL:TABLE with TOOL golang-migrate, dbmate, flyway or "
+               "node-pg-migrate";
     default:
         return "bad value";
     }
@@ -625,6 +675,8 @@ static int convert(const struct key_def *key, const char *value, void *base)
         return parse_names(value, field);
     case K_LINT:
         return parse_lint(value, field);
+    case K_ADOPT:
+        return parse_adopt(value, field);
     }
     return -1;
 }
@@ -903,6 +955,7 @@ void sw_config_free(struct sw_config *cfg)
     free(cfg->database.url);
     free(cfg->migrations.dir);
     free(cfg->migrations.table);
+    free(cfg->migrations.adopt.table);
     for (size_t i = 0; i < cfg->n_tasks; i++) {
         free(cfg->tasks[i].name);
         free(cfg->tasks[i].command);

@@ -69,6 +69,21 @@ struct sw_database {
 /* [migrations] lint: what lint findings do (README "Lint"). */
 enum sw_lint_level { SW_LINT_WARN, SW_LINT_ERROR, SW_LINT_OFF };
 
+/* [migrations] adopt: whose history a first upgrade takes over (README "Adoption"). */
+enum sw_adopt_tool {
+    SW_ADOPT_ANY, /* auto: look for every tool's table under its default name */
+    SW_ADOPT_GOLANG_MIGRATE,
+    SW_ADOPT_DBMATE,
+    SW_ADOPT_FLYWAY,
+    SW_ADOPT_NODE_PG_MIGRATE,
+};
+
+struct sw_adopt_conf {
+    bool off;
+    enum sw_adopt_tool tool;
+    char *table; /* TOOL:TABLE: the table as the tool was told to name it, else NULL */
+};
+
 struct sw_migrations_conf {
     char *dir;
     char *table;
@@ -77,6 +92,8 @@ struct sw_migrations_conf {
     int64_t statement_timeout_ms;
     bool out_of_order;
     enum sw_lint_level lint;
+    struct sw_adopt_conf adopt;
+    struct sw_opt_version baseline;
 };
 
 /* [placeholders]: Flyway's ${name} in Flyway-format migrations becomes value. */
@@ -104,6 +121,8 @@ struct sw_config {
  * validates it. Returns 0, or -1 with a one-line message ("FILE:LINE: ...") in err. */
 int sw_config_load(struct sw_config *cfg, const char *explicit_path, sw_err *err);
 void sw_config_free(struct sw_config *cfg);
+/* "golang-migrate", "dbmate", "flyway", "node-pg-migrate" (SW_ADOPT_ANY: "auto"). */
+const char *sw_adopt_tool_name(enum sw_adopt_tool tool);
 const struct sw_task *sw_config_task(const struct sw_config *cfg, const char *name);
 /* True when serve mode needs the database (wait_for names something). */
 bool sw_config_serve_needs_database(const struct sw_config *cfg);

@@ -4,6 +4,7 @@
 #include "migrate/status.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "migrate/adopt.h"
 #include "migrate/plan.h"
 #include "pg/history.h"
 #include "pg/lock.h"
@@ -22,6 +23,10 @@ struct status {
     struct sw_repeatable_rows repeatables;
     struct sw_lock_holder holder;
     char database[512];
+    /* No history yet: what the first upgrade would adopt, or why it would refuse. */
+    enum sw_adopt_result adoption;
+    struct sw_adoption adopt;
+    char adopt_refused[sizeof(sw_err)];
 };
 
 /* ---- JSON ------------------------------------------------------------------------------- */
@@ -153,6 +158,22 @@ static void json_tasks(const struct status *st)
     putchar(']');
 }
 
+static void json_adoption(const struct status *st)
+{
+    json_key("adoption", false);
+    if (st->adoption == SW_ADOPT_FOUND) {
+        printf("{\"source\":");
+        json_str(st->adopt.source);
+        printf(",\"migrations\":%zu}", st->adopt.n);
+    } else if (st->adoption == SW_ADOPT_REFUSED) {
+        printf("{\"refused\":");
+        json_str(st->adopt_refused);
+        putchar('}');
+    } else {
+        printf("null");
+    }
+}
+
 static void print_json(const struct status *st)
 {
     putchar('{');
@@ -164,6 +185,7 @@ static void print_json(const struct status *st)
     else
         printf("null");
     json_migrations(st);
+    json_adoption(st);
     json_tasks(st);
     json_key("lock", false);
     printf("{\"held\":%s", st->holder.held ? "true" : "false");
@@ -203,6 +225,11 @@ static void print_text(const struct status *st)
         printf("schema version: none\n");
     printf("migrations: %zu applied, %zu pending, %zu changed since applied, %zu unknown\n",
            st->plan.n_applied, st->plan.n_pending, st->plan.n_drift, st->plan.n_unknown);
+    if (st->adoption == SW_ADOPT_FOUND)
+        printf("  no history yet: the first upgrade adopts %zu migration%s from %s%s\n",
+               st->adopt.n, st->adopt.n == 1 ? "" : "s", st->adopt.source, st->adopt.detail);
+    else if (st->adoption == SW_ADOPT_REFUSED)
+        printf("  no history yet, and the first upgrade would stop: %s\n", st->adopt_refused);
     text_list("pending", st, st->plan.pending, st->plan.n_pending);
     text_list("changed", st, st->plan.drift, st->plan.n_drift);
     text_list("out-of-order", st, st->plan.early, st->plan.n_early);
@@ -230,12 +257,21 @@ static void print_text(const struct status *st)
 
 /* ---- reading ----------------------------------------------------------------------------- */
 
+static int read_adoption(struct status *st, struct sw_session *s, sw_err *err)
+{
+    st->adoption = sw_adopt_find(s->db, st->cfg, &s->tables, &st->set, &st->adopt, err);
+    if (st->adoption == SW_ADOPT_REFUSED)
+        snprintf(st->adopt_refused, sizeof st->adopt_refused, "%s", err->msg);
+    return st->adoption == SW_ADOPT_ERROR ? -1 : 0;
+}
+
 static int read_database(struct status *st, struct sw_session *s)
 {
     bool exists;
     sw_err err;
 
     if (sw_history_exists(s->db, &s->tables, &exists, &err) < 0 ||
+        (!exists && read_adoption(st, s, &err) < 0) ||
         (exists && sw_history_read(s->db, &s->tables, &st->history, &err) < 0) ||
         (exists && sw_task_versions_read(s->db, &s->tables, &st->tasks, &err) < 0) ||
         sw_repeatables_read(s->db, &s->tables, &st->repeatables, &err) < 0 ||
@@ -275,6 +311,7 @@ int sw_status_main(const struct sw_config *cfg, const struct sw_cli *cli)
         else
             print_text(&st);
     }
+    sw_adopt_free(&st.adopt);
     sw_task_versions_free(&st.tasks);
     sw_repeatables_free(&st.repeatables);
     sw_history_free(&st.history);

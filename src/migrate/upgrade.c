@@ -10,6 +10,7 @@
 #include "lint/lint.h"
 #include "migdir/placeholders.h"
 #include "migdir/sqlsplit.h"
+#include "migrate/adopt.h"
 #include "migrate/plan.h"
 #include "pg/backend.h"
 #include "pg/dynlib.h"
@@ -706,7 +707,12 @@ static int read_state(struct upgrade *u)
 static int upgrade(struct upgrade *u)
 {
     int64_t t0 = now_ms(u);
-    int rc = read_state(u);
+    int rc = u->s.history_missing
+                 ? sw_adopt_first_upgrade(u->s.db, u->s.cfg, &u->s.tables, &u->set, &u->plan)
+                 : SW_EXIT_OK;
+
+    if (rc == SW_EXIT_OK)
+        rc = read_state(u);
 
     if (rc == SW_EXIT_OK)
         rc = validate(u);
@@ -764,7 +770,7 @@ int sw_upgrade_main(const struct sw_config *cfg, const struct sw_cli *cli)
     int rc = prepare(&u, cfg);
 
     if (rc == SW_EXIT_OK) {
-        rc = sw_session_open(&u.s, cfg, "upgrade", SW_SESSION_LOCK);
+        rc = sw_session_open(&u.s, cfg, "upgrade", SW_SESSION_UPGRADE);
         if (rc == SW_EXIT_OK)
             rc = upgrade(&u);
         /* whatever failed after a stop request failed because of it */

@@ -296,11 +296,18 @@ const struct sw_history_row *sw_history_find(const struct sw_history *h,
  * sends this with its NOTIFY and COMMIT. */
 static char *insert_sql(struct sw_db *db, const struct sw_tables *t, const struct sw_migration *m,
                         const char *checksum, const char *duration_ms, int statements_done,
-                        bool success, sw_err *err)
+                        bool success, const char *note, sw_err *err)
 {
     char *name = sw_db_quote_literal(db, m->name, err);
     char *sum = name ? sw_db_quote_literal(db, checksum, err) : NULL;
-    char *by = sum ? sw_db_quote_literal(db, " (slipway " SLIPWAY_VERSION ", ", err) : NULL;
+    char by_text[256];
+    char *by;
+
+    /* applied_by: "alice (slipway 0.2.0, slipway upgrade (host))", or for an adopted row
+     * "alice (slipway 0.2.0, adopted from dbmate's public.schema_migrations, ...)" */
+    snprintf(by_text, sizeof by_text, " (slipway " SLIPWAY_VERSION ", %s%s", note ? note : "",
+             note ? ", " : "");
+    by = sum ? sw_db_quote_literal(db, by_text, err) : NULL;
     char version[SW_VERSION_TEXT_MAX];
     char *sql = NULL;
 
@@ -329,7 +336,7 @@ char *sw_history_commit_sql(struct sw_db *db, const struct sw_tables *t,
     char *insert = insert_sql(db, t, m, checksum,
                               "least(extract(epoch FROM clock_timestamp() - now()) * 1000, "
                               "2147483647)::integer",
-                              0, true, err);
+                              0, true, NULL, err);
     char version[SW_VERSION_TEXT_MAX];
     char *sql =
         insert ? sqlf(err,
@@ -351,7 +358,7 @@ int sw_history_record(struct sw_db *db, const struct sw_tables *t, const struct 
 
     snprintf(duration, sizeof duration, "%" PRId64,
              duration_ms > INT32_MAX ? (int64_t)INT32_MAX : duration_ms);
-    insert = insert_sql(db, t, m, checksum, duration, statements_done, success, err);
+    insert = insert_sql(db, t, m, checksum, duration, statements_done, success, NULL, err);
     char *sql = insert ? sqlf(err,
                               "%s ON CONFLICT (version) DO UPDATE SET name = excluded.name, "
                               "checksum = excluded.checksum, applied_at = excluded.applied_at, "
@@ -362,6 +369,15 @@ int sw_history_record(struct sw_db *db, const struct sw_tables *t, const struct 
                        : NULL;
 
     free(insert);
+    return sql ? run_sqlf_result(sw_db_command(db, sql, err), sql) : -1;
+}
+
+int sw_history_record_adopted(struct sw_db *db, const struct sw_tables *t,
+                              const struct sw_migration *m, const char *checksum, const char *note,
+                              sw_err *err)
+{
+    char *sql = insert_sql(db, t, m, checksum, "0", 0, true, note, err);
+
     return sql ? run_sqlf_result(sw_db_command(db, sql, err), sql) : -1;
 }
 

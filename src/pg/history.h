@@ -79,6 +79,11 @@ int sw_history_record(struct sw_db *db, const struct sw_tables *t, const struct 
 char *sw_history_commit_sql(struct sw_db *db, const struct sw_tables *t,
                             const struct sw_migration *m, const char *checksum, const char *then,
                             sw_err *err);
+/* m's row as applied by another tool or a baseline: note says which, in applied_by
+ * ("adopted from dbmate's public.schema_migrations"). No NOTIFY, no transaction of its own. */
+int sw_history_record_adopted(struct sw_db *db, const struct sw_tables *t,
+                              const struct sw_migration *m, const char *checksum, const char *note,
+                              sw_err *err);
 int sw_history_set_checksum(struct sw_db *db, const struct sw_tables *t,
                             const struct sw_version *version, const char *checksum, sw_err *err);
 

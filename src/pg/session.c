@@ -107,7 +107,31 @@ static int64_t lock_wait_left(struct sw_session *s, uint64_t start)
     return spent < wait ? wait - spent : 0;
 }
 
-static int take_lock(struct sw_session *s)
+static int create_tables(struct sw_session *s)
+{
+    sw_err err;
+
+    if (sw_history_create(s->db, &s->tables, &err) < 0) {
+        sw_error("cannot create the slipway tables: %s", err.msg);
+        return SW_EXIT_FAIL;
+    }
+    return SW_EXIT_OK;
+}
+
+static int note_history(struct sw_session *s)
+{
+    bool exists;
+    sw_err err;
+
+    if (sw_history_exists(s->db, &s->tables, &exists, &err) < 0) {
+        sw_error("cannot read the upgrade history: %s", err.msg);
+        return SW_EXIT_FAIL;
+    }
+    s->history_missing = !exists;
+    return exists ? create_tables(s) : SW_EXIT_OK;
+}
+
+static int take_lock(struct sw_session *s, enum sw_session_kind kind)
 {
     const struct sw_migrations_conf *mc = &s->cfg->migrations;
     uint64_t start;
@@ -126,11 +150,7 @@ static int take_lock(struct sw_session *s)
     switch (r) {
     case SW_LOCK_HELD:
         s->locked = true;
-        if (sw_history_create(s->db, &s->tables, &err) < 0) {
-            sw_error("cannot create the slipway tables: %s", err.msg);
-            return SW_EXIT_FAIL;
-        }
-        return SW_EXIT_OK;
+        return kind == SW_SESSION_UPGRADE ? note_history(s) : create_tables(s);
     case SW_LOCK_TIMEOUT:
         sw_error("%s", err.msg);
         return SW_EXIT_LOCK;
@@ -184,6 +204,11 @@ static int check_primary_session(struct sw_session *s)
     return SW_EXIT_OK;
 }
 
+static bool takes_lock(enum sw_session_kind kind)
+{
+    return kind == SW_SESSION_LOCK || kind == SW_SESSION_UPGRADE;
+}
+
 int sw_session_open(struct sw_session *s, const struct sw_config *cfg, const char *purpose,
                     enum sw_session_kind kind)
 {
@@ -204,7 +229,7 @@ int sw_session_open(struct sw_session *s, const struct sw_config *cfg, const cha
     if (kind == SW_SESSION_LOOP)
         return SW_EXIT_OK;
     r = connect_db(s);
-    if (r == SW_EXIT_OK && kind == SW_SESSION_LOCK)
+    if (r == SW_EXIT_OK && takes_lock(kind))
         r = check_primary_session(s);
     if (r != SW_EXIT_OK)
         return r;
@@ -212,7 +237,7 @@ int sw_session_open(struct sw_session *s, const struct sw_config *cfg, const cha
         sw_error("[migrations] table: %s", err.msg);
         return SW_EXIT_USAGE;
     }
-    return kind == SW_SESSION_LOCK ? take_lock(s) : SW_EXIT_OK;
+    return takes_lock(kind) ? take_lock(s, kind) : SW_EXIT_OK;
 }
 
 /* The connection was abandoned mid-statement: its backend may still run that statement, and

@@ -26,13 +26,18 @@ struct sw_session {
     struct sw_tables tables;
     bool locked;
     bool loop_ready;
+    bool history_missing; /* SW_SESSION_UPGRADE: no history table yet, none created */
 };
 
 enum sw_session_kind {
     SW_SESSION_LOOP, /* wait: the loop and stop signals only; it connects on its own */
     SW_SESSION_READ, /* status: connect, nothing else */
-    SW_SESSION_LOCK, /* upgrade, task: refuse a standby or a transaction pooler, take the
-                        upgrade lock, create the tables */
+    SW_SESSION_LOCK, /* task: refuse a standby or a transaction pooler, take the upgrade lock,
+                        create the tables */
+    /* upgrade: the same, but create the tables only when the history table exists (to convert
+     * it or add slipway_tasks), else leave them to the upgrade, which may adopt another tool's
+     * history in the transaction that creates them */
+    SW_SESSION_UPGRADE,
 };
 
 /* Returns SW_EXIT_OK, or the exit code to end with (the reason logged); call
