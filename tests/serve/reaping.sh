@@ -37,7 +37,7 @@ is "$out" 0 "as a subreaper: 200 orphans leave 0 zombies"
 # The server exits but leaves a background process: slipway stops it (stop_signal) and only
 # then exits, with the server's code. The leftover is a recorder: it got SIGTERM.
 mkdir -p "$TMP/left"
-bounded "$SLIPWAY" -- sh -c "\"$SIGRECORDER\" '$TMP/left' exit-on-term &
+SLIPWAY_SERVE_STOP_TIMEOUT=2s bounded "$SLIPWAY" -- sh -c "\"$SIGRECORDER\" '$TMP/left' exit-on-term &
     until [ -f '$TMP/left/state' ]; do sleep 0.01; done; exit 6"
 is "$?" 6 "server's exit code kept while its leftovers are stopped"
 is "$(cat "$TMP/left/signals" 2>/dev/null)" 15 "the leftover got stop_signal (SIGTERM)"
