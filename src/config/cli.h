@@ -1,4 +1,4 @@
-/* Command line (SPEC.md "Command line"). */
+/* Command line (README "Usage"). */
 #ifndef SLIPWAY_CONFIG_CLI_H
 #define SLIPWAY_CONFIG_CLI_H
 

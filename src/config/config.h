@@ -1,4 +1,4 @@
-/* The configuration (SPEC.md "Configuration"): INI file, environment overrides, ${VAR}
+/* The configuration (README "Configuration"): INI file, environment overrides, ${VAR}
  * expansion, *_file secrets, typed and validated before anything runs. */
 #ifndef SLIPWAY_CONFIG_CONFIG_H
 #define SLIPWAY_CONFIG_CONFIG_H

@@ -1,4 +1,4 @@
-/* Serve mode: slipway as the container's PID 1 (SPEC.md "Serve mode, as PID 1").
+/* Serve mode: slipway as the container's PID 1 (README "Serve mode, as PID 1").
  *
  * Why our own fork/exec and waitpid(-1) instead of uv_spawn: libuv reaps only the children it
  * spawned, each with waitpid(pid), from its own SIGCHLD watcher. A PID 1 must reap every
