@@ -231,8 +231,9 @@ static int supervise(struct supervisor *s, char **argv, const struct sw_user *us
                  "server started: pid %d", (int)s->child);
     if (!exec_code && s->health)
         sw_health_server_set_running(s->health, true);
-    if (uv_run(s->loop, UV_RUN_DEFAULT) < 0)
-        return SW_EXIT_FAIL;
+    /* Returns once on_sigchld has seen the server and every descendant gone (uv_stop); its
+     * value (whether handles remain) is sw_serve's to act on, by closing them. */
+    uv_run(s->loop, UV_RUN_DEFAULT);
     return exited(s);
 }
 
