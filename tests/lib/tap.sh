@@ -14,6 +14,13 @@ ok() { # ok CONDITION_EXIT_STATUS DESCRIPTION
     else
         TAP_FAILED=$((TAP_FAILED + 1))
         echo "not ok $TAP_N - $2"
+        # The mutation check needs only the first failure: the rest would cost it time.
+        if [ -n "${SLIPWAY_TAP_BAIL:-}" ]; then
+            echo "Bail out! stopping at the first failure (SLIPWAY_TAP_BAIL)"
+            # Background processes hold the TAP pipe open: meson would wait for them.
+            kill -TERM $(jobs -p) 2>/dev/null
+            exit 1
+        fi
     fi
 }
 

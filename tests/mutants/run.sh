@@ -7,8 +7,9 @@
 #
 # The tree is copied to a scratch dir (build dirs and .git left out) and built once there;
 # each mutant is applied with sed, rebuilt incrementally (one file and the links), its tests
-# run with meson's timeouts cut to SLIPWAY_MUTANT_TIMEOUT (a fraction, default 0.25), and the
-# file restored. TAP on stdout, one line per mutant naming the assertion that caught it.
+# run with meson's timeouts cut to SLIPWAY_MUTANT_TIMEOUT (a fraction, default 0.25) and
+# stopped at the first failure (SLIPWAY_TAP_BAIL, --maxfail 1), and the file restored. TAP on
+# stdout, one line per mutant naming the assertion that caught it.
 # Needs the test PostgreSQL: uses PGHOST/PGPORT when set, else starts one on
 # SLIPWAY_MUTANT_PGPORT (default 25452). SLIPWAY_MUTANT_DIR keeps the scratch tree and its
 # build between runs (faster when adding a mutant).
@@ -38,11 +39,13 @@ if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" "$scratch/tree" -Dbuildtype=debugoptimized >"$scratch/setup.log" 2>&1 ||
         { cat "$scratch/setup.log"; exit 1; }
 fi
+t0=$(date +%s)
 if ! ninja -C "$build" >"$scratch/build.log" 2>&1; then
     echo "Bail out! the unmutated tree does not build"
     tail -n 20 "$scratch/build.log"
     exit 1
 fi
+echo "# scratch tree built in $(($(date +%s) - t0)) s"
 
 # verdict LOG: "caught|survived: detail" from a meson testlog.json.
 verdict() {
@@ -79,8 +82,8 @@ while IFS='|' read -r name file tests script; do
     else
         t0=$(date +%s)
         # shellcheck disable=SC2086 # TESTS is a list of meson test names
-        meson test -C "$build" --no-rebuild --timeout-multiplier "$multiplier" \
-            --num-processes "$(nproc)" $tests >"$scratch/test.log" 2>&1 || true
+        SLIPWAY_TAP_BAIL=1 meson test -C "$build" --no-rebuild --timeout-multiplier "$multiplier" \
+            --num-processes "$(nproc)" --maxfail 1 $tests >"$scratch/test.log" 2>&1 || true
         result="$(verdict "$build/meson-logs/testlog.json") ($(($(date +%s) - t0)) s)"
     fi
     # A fresh mtime (no cp -p): ninja rebuilds the restored file along with the next mutant.
