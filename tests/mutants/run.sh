@@ -47,6 +47,16 @@ if ! ninja -C "$build" >"$scratch/build.log" 2>&1; then
 fi
 echo "# scratch tree built in $(($(date +%s) - t0)) s"
 
+# A mutant may leave processes behind (a reaper that reaps nothing, a test cut short by its
+# timeout): every process running a binary of the scratch build is ended before the next.
+end_leftovers() {
+    local p exe
+    for p in /proc/[0-9]*; do
+        exe=$(readlink "$p/exe" 2>/dev/null) || continue
+        case "$exe" in "$build"/*) kill -KILL "${p#/proc/}" 2>/dev/null ;; esac
+    done
+}
+
 # verdict LOG: "caught|survived: detail" from a meson testlog.json.
 verdict() {
     python3 - "$1" <<'PY'
@@ -88,6 +98,7 @@ while IFS='|' read -r name file tests script; do
     fi
     # A fresh mtime (no cp -p): ninja rebuilds the restored file along with the next mutant.
     cp "$scratch/original" "$src"
+    end_leftovers
     case "$result" in
     caught*) caught=$((caught + 1)); echo "ok $n - $name ($file) $result" ;;
     survived*) survived=$((survived + 1)) failed=$((failed + 1))
