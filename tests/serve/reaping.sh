@@ -18,6 +18,13 @@ SH
 # unshare --kill-child takes the namespace with it).
 bounded() { timeout -s KILL 20 "$@"; }
 
+# Not PID 1: slipway makes itself a child subreaper, so orphans come to it, not to init.
+out=$(bounded "$SLIPWAY" -- sh -c "\"$ORPHANS\" 200 10000 && ps -e -o ppid= | grep -cx \" *\$PPID\"")
+[ "$out" -ge 200 ]
+ok $? "as a subreaper: orphans are reparented to slipway ($out)"
+out=$(bounded "$SLIPWAY" -- sh -c "\"$ORPHANS\" 200 && sh '$TMP/zombies.sh' \$PPID")
+is "$out" 0 "as a subreaper: 200 orphans leave 0 zombies"
+
 out=$(bounded unshare --pid --fork --mount-proc --kill-child "$SLIPWAY" -- \
     sh -c "\"$ORPHANS\" 200 && sh '$TMP/zombies.sh' 1")
 is "$out" 0 "as PID 1: 200 orphans leave 0 zombies"
@@ -26,13 +33,6 @@ out=$(bounded unshare --pid --fork --mount-proc --kill-child "$SLIPWAY" -- \
     sh -c "\"$ORPHANS\" 200 10000 && ps -e -o ppid= | grep -cx ' *1'")
 [ "$out" -ge 200 ]
 ok $? "as PID 1: lingering orphans are reparented to slipway ($out children of PID 1)"
-
-# Not PID 1: slipway makes itself a child subreaper, so orphans come to it, not to init.
-out=$(bounded "$SLIPWAY" -- sh -c "\"$ORPHANS\" 200 10000 && ps -e -o ppid= | grep -cx \" *\$PPID\"")
-[ "$out" -ge 200 ]
-ok $? "as a subreaper: orphans are reparented to slipway ($out)"
-out=$(bounded "$SLIPWAY" -- sh -c "\"$ORPHANS\" 200 && sh '$TMP/zombies.sh' \$PPID")
-is "$out" 0 "as a subreaper: 200 orphans leave 0 zombies"
 
 # The server exits but leaves a background process: slipway stops it (stop_signal) and only
 # then exits, with the server's code. The leftover is a recorder: it got SIGTERM.
