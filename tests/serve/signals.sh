@@ -21,8 +21,8 @@ ok $? "recorder started under slipway as PID 1"
 
 # Each signal is recorded by the server within 5 s, or the first one missing ends the round
 # (the rest would only wait out their bounds too).
-forwarded="HUP INT QUIT USR1 USR2 PIPE ALRM STKFLT CONT TSTP URG XCPU XFSZ VTALRM PROF WINCH IO PWR"
-for n in $(seq 34 64); do forwarded="$forwarded $n"; done
+forwarded="$(seq -s ' ' 34 64) HUP INT QUIT USR1 USR2 PIPE ALRM STKFLT CONT TSTP URG XCPU XFSZ"
+forwarded="$forwarded VTALRM PROF WINCH IO PWR"
 missing=""
 for sig in $forwarded; do
     case "$sig" in [0-9]*) n=$sig ;; *) n=$(kill -l "$sig") ;; esac
