@@ -74,6 +74,35 @@ bad=0
 for i in $(seq 1 10); do [ -e "$TMP/s$i/health.sock" ] && bad=$((bad + 1)); done
 is "$bad" 0 "supervisors remove their sockets on exit"
 
+# The gate is woken by NOTIFY, not by polling: a schema change without a NOTIFY (here a
+# newer image's version faked into the history) leaves the waiter asleep, with no query run
+# on its connection; the NOTIFY alone wakes it. (A poll every second would start the server
+# within the window.)
+printf 'CREATE TABLE c (id int);\n' >"$MIG/0003_c.sql"
+start_gated 30
+wait_for 30 waiting_is 1 && wait_for 30 test -S "$TMP/s30/health.sock"
+ok $? "a supervisor gated on schema 3 is waiting"
+wait_query() {
+    q "SELECT query_start FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'slipway wait%'"
+}
+before=$(wait_query)
+q "UPDATE slipway_migrations SET version = 3 WHERE version = 2" >/dev/null
+sleep 2 # the window a poller would use; nothing is synchronised on it
+alive "$(cat "$TMP/s30/pid")" && [ ! -e "$TMP/s30/started" ]
+ok $? "without a NOTIFY the waiter does not notice the change"
+is "$(wait_query)" "$before" "no query ran on its connection meanwhile (it waits for a NOTIFY, it does not poll)"
+q "NOTIFY slipway" >/dev/null
+wait_for 10 test -e "$TMP/s30/started"
+ok $? "NOTIFY slipway wakes it: the server starts"
+
+# A database ahead of the image (a newer release migrated it) satisfies the gate at once.
+rm "$MIG/0003_c.sql"
+start_gated 31
+wait_for 10 test -e "$TMP/s31/started"
+ok $? "schema 3 satisfies an image that needs 2: the server starts"
+stop_gated 30 31
+is "$BAD" "" "both stopped by SIGTERM: 143"
+
 # A stop signal while gated ends the wait: 128+15, the server never started.
 dropdb --force "$DB" && createdb "$DB"
 start_gated 20
@@ -159,34 +188,5 @@ ok $? "plain serve mode does not load libpq"
 ok $? "plain serve mode opens no health socket"
 signal_and_wait "$sup" TERM
 is "$RC" 143 "plain serve mode: stopped by SIGTERM: 143"
-
-# The gate is woken by NOTIFY, not by polling: a schema change without a NOTIFY (here a
-# newer image's version faked into the history) leaves the waiter asleep, with no query run
-# on its connection; the NOTIFY alone wakes it. (A poll every second would start the server
-# within the window.)
-printf 'CREATE TABLE c (id int);\n' >"$MIG/0003_c.sql"
-start_gated 30
-wait_for 30 waiting_is 1 && wait_for 30 test -S "$TMP/s30/health.sock"
-ok $? "a supervisor gated on schema 3 is waiting"
-wait_query() {
-    q "SELECT query_start FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'slipway wait%'"
-}
-before=$(wait_query)
-q "UPDATE slipway_migrations SET version = 3 WHERE version = 2" >/dev/null
-sleep 2 # the window a poller would use; nothing is synchronised on it
-alive "$(cat "$TMP/s30/pid")" && [ ! -e "$TMP/s30/started" ]
-ok $? "without a NOTIFY the waiter does not notice the change"
-is "$(wait_query)" "$before" "no query ran on its connection meanwhile (it waits for a NOTIFY, it does not poll)"
-q "NOTIFY slipway" >/dev/null
-wait_for 10 test -e "$TMP/s30/started"
-ok $? "NOTIFY slipway wakes it: the server starts"
-
-# A database ahead of the image (a newer release migrated it) satisfies the gate at once.
-rm "$MIG/0003_c.sql"
-start_gated 31
-wait_for 10 test -e "$TMP/s31/started"
-ok $? "schema 3 satisfies an image that needs 2: the server starts"
-stop_gated 30 31
-is "$BAD" "" "both stopped by SIGTERM: 143"
 
 done_testing
