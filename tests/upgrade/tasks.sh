@@ -52,7 +52,9 @@ like "$OUT" "task 'missing' failed: cannot run '/nonexistent/tool'" "with the re
 
 write_config '[task "slow"]' 'command = sleep 30' 'version = 1' 'timeout = 500ms'
 t0=$(now_ms)
-sw --upgrade
+# Bounded: a timeout that never fires must fail these checks, not wait out the sleep.
+timeout -s KILL 10 "$SLIPWAY" -c "$CONF" --upgrade >"$LOG" 2>&1
+RC=$? OUT=$(cat "$LOG")
 elapsed=$(($(now_ms) - t0))
 is "$RC" 1 "a task over its timeout exits 1"
 like "$OUT" "task 'slow' failed: timed out after 500 ms" "says it timed out"
