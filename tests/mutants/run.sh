@@ -15,7 +15,6 @@
 # build between runs (faster when adding a mutant).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-list=$root/tests/mutants/mutants.list
 multiplier=${SLIPWAY_MUTANT_TIMEOUT:-0.25}
 keep=${SLIPWAY_MUTANT_DIR:-}
 scratch=${keep:-$(mktemp -d /tmp/slipway-mutants.XXXXXX)}
@@ -35,6 +34,7 @@ fi
 mkdir -p "$scratch/tree"
 (cd "$root" && tar --exclude='./build*' --exclude=./.git -cf - .) | tar -C "$scratch/tree" -xf -
 build=$scratch/tree/build-mutants
+list=$scratch/tree/tests/mutants/mutants.list # the copy's: sources and list stay in step
 if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" "$scratch/tree" -Dbuildtype=debugoptimized >"$scratch/setup.log" 2>&1 ||
         { cat "$scratch/setup.log"; exit 1; }
