@@ -64,8 +64,7 @@ int main(int argc, char **argv)
     int code;
 
     if (sw_stdfds_hold() < 0) {
-        fprintf(stderr, "slipway: cannot fill a closed stdin/stdout/stderr: %s\n",
-                strerror(errno));
+        fprintf(stderr, "slipway: cannot fill a closed stdin/stdout/stderr: %s\n", strerror(errno));
         return SW_EXIT_FAIL;
     }
     switch (sw_cli_parse(argc, argv, &cli, &err)) {

@@ -85,25 +85,29 @@ static void reset_process_state(int keep_fd)
     closefrom(keep_fd > STDERR_FILENO ? keep_fd + 1 : STDERR_FILENO + 1);
 }
 
-/* Own process group, and the terminal's foreground group when stdin is one, so that Ctrl-C
- * and job control reach the server directly, as under tini. SIGTTOU is ignored around
- * tcsetpgrp(): a background group calling it would otherwise be stopped. */
-static void isolate_child(void)
+/* Own process group, and the terminal's foreground group when slipway had it, so that Ctrl-C
+ * and job control reach the server directly, as under tini. A slipway started in the
+ * background (`slipway -- cmd &`) leaves the terminal to the shell's job: taking it would
+ * leave the interactive shell without its terminal. SIGTTOU is ignored around tcsetpgrp():
+ * a call from a group that is not yet the foreground one would otherwise stop us. */
+static void isolate_child(bool foreground)
 {
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
 
     setpgid(0, 0);
+    if (!foreground)
+        return;
     sigaction(SIGTTOU, &ign, &old);
-    if (isatty(STDIN_FILENO))
-        tcsetpgrp(STDIN_FILENO, getpgrp()); /* ENOTTY/ENXIO: no controlling terminal, fine */
+    tcsetpgrp(STDIN_FILENO, getpgrp());
     sigaction(SIGTTOU, &old, NULL);
 }
 
-static void child_main(char *const argv[], const struct sw_user *user, int report_fd)
+static void child_main(char *const argv[], const struct sw_user *user, int report_fd,
+                       bool foreground)
 {
     struct child_report r = {STAGE_USER, 0};
 
-    isolate_child();
+    isolate_child(foreground);
     if (drop_user(user) == 0) {
         /* report_fd is close-on-exec: a successful exec closes it and the parent reads EOF. */
         reset_process_state(report_fd);
@@ -138,6 +142,9 @@ pid_t sw_spawn(char *const argv[], const struct sw_user *user, int *exit_code, s
     struct child_report r;
     ssize_t n;
     pid_t pid;
+    /* Asked before fork: once the parent moved the child to its own group (below), the child
+     * could no longer tell. No terminal on stdin (ENOTTY) reads as background. */
+    bool foreground = tcgetpgrp(STDIN_FILENO) == getpgrp();
 
     *exit_code = 0;
     if (pipe2(fds, O_CLOEXEC) < 0) {
@@ -150,7 +157,7 @@ pid_t sw_spawn(char *const argv[], const struct sw_user *user, int *exit_code, s
     sigprocmask(SIG_SETMASK, &all, &old);
     pid = fork();
     if (pid == 0)
-        child_main(argv, user, fds[1]);
+        child_main(argv, user, fds[1], foreground);
     sigprocmask(SIG_SETMASK, &old, NULL);
     close(fds[1]);
     if (pid < 0) {
