@@ -2,6 +2,7 @@
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "base/stdfds.h"
+#include "base/strays.h"
 #include "base/termlog.h"
 #include "config/cli.h"
 #include "config/config.h"
@@ -63,8 +64,8 @@ int main(int argc, char **argv)
     sw_err err;
     int code;
 
-    if (sw_stdfds_hold() < 0) {
-        fprintf(stderr, "slipway: cannot fill a closed stdin/stdout/stderr: %s\n", strerror(errno));
+    if (sw_stdfds_hold() < 0 || sw_ignore_stray_signals() < 0) {
+        fprintf(stderr, "slipway: cannot prepare stdio and signals: %s\n", strerror(errno));
         return SW_EXIT_FAIL;
     }
     switch (sw_cli_parse(argc, argv, &cli, &err)) {
