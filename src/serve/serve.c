@@ -48,22 +48,16 @@ struct supervisor {
     struct sw_health_server *health; /* NULL when there is nothing to answer about */
 };
 
-/* Synchronous signals concern slipway itself, SIGCHLD is ours to act on, SIGKILL and SIGSTOP
- * cannot be caught, and glibc reserves 32 and 33; everything else is forwarded. SIGTTIN and
- * SIGTTOU are ignored, as in tini: background job control must never stop PID 1. */
-static bool forwardable(int sig)
+/* SIGKILL and SIGSTOP cannot be caught and glibc reserves 32 and 33; SIGCHLD is ours to act
+ * on. SIGTTIN and SIGTTOU are ignored, as in tini: background job control must never stop PID
+ * 1. Everything else is watched, the fault signals (SEGV, ABRT…) included: a real fault in
+ * slipway still crashes it, because the kernel forces a blocked fault signal through with its
+ * default action; only one that another process sent arrives here, to be forwarded. */
+static bool watched(int sig)
 {
     switch (sig) {
-    case SIGSEGV:
-    case SIGBUS:
-    case SIGFPE:
-    case SIGILL:
-    case SIGTRAP:
-    case SIGSYS:
-    case SIGABRT:
     case SIGKILL:
     case SIGSTOP:
-    case SIGCHLD:
     case SIGTTIN:
     case SIGTTOU:
         return false;
@@ -72,9 +66,25 @@ static bool forwardable(int sig)
     }
 }
 
+static bool is_fault(int sig)
+{
+    return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP ||
+           sig == SIGSYS || sig == SIGABRT;
+}
+
+/* Only TERM and the configured stop_signal mean "stop this container" (what docker stop and
+ * the kubelet send): INT and QUIT are forwarded like any other signal, so a JVM's thread dump
+ * on QUIT does not start stop_timeout. */
 static bool is_stop_signal(const struct supervisor *s, int sig)
 {
-    return sig == SIGTERM || sig == SIGINT || sig == SIGQUIT || sig == s->cfg->serve.stop_signal;
+    return sig == SIGTERM || sig == s->cfg->serve.stop_signal;
+}
+
+/* Before the server runs, INT and QUIT end the wait too: there is nothing to forward them to,
+ * and Ctrl-C must not be lost. */
+static bool ends_gate(const struct supervisor *s, int sig)
+{
+    return is_stop_signal(s, sig) || sig == SIGINT || sig == SIGQUIT;
 }
 
 static void kill_everything(struct supervisor *s)
@@ -111,7 +121,7 @@ static void forward(struct supervisor *s, int sig)
 {
     if (s->child == 0) {
         /* Still waiting on the gate: nothing to forward to, a stop signal ends the wait. */
-        if (is_stop_signal(s, sig))
+        if (ends_gate(s, sig))
             s->gate_stop = sig;
         return;
     }
@@ -169,10 +179,14 @@ static void on_sigchld(struct supervisor *s)
     }
 }
 
-static void on_signal(int sig, void *arg)
+static void on_signal(int sig, enum sw_sig_origin origin, void *arg)
 {
     if (sig == SIGCHLD)
         on_sigchld(arg);
+    else if (origin == SW_SIG_SELF)
+        return; /* SIGPIPE of a log line to a stderr nobody reads: the write failed, that's all */
+    else if (is_fault(sig) && origin != SW_SIG_SENT)
+        sw_debug("signal %d concerns slipway itself, not forwarded", sig); /* e.g. a BUS_MCEERR */
     else
         forward(arg, sig);
 }
@@ -186,7 +200,7 @@ static int watch_signals(struct supervisor *s)
         return -1;
     sigemptyset(&set);
     for (int sig = 1; sig < NSIG; sig++)
-        if (sig == SIGCHLD || forwardable(sig))
+        if (watched(sig))
             sigaddset(&set, sig);
     if (sw_sigwatch_start(&s->signals, s->loop, &set, on_signal, s) < 0)
         return -1;
