@@ -3,8 +3,10 @@
  *   orphans N [linger_ms]
  *
  * Each of N children forks a grandchild and exits at once, so the grandchild is reparented
- * to PID 1 (or the nearest subreaper); grandchildren exit after linger_ms (default 0). The
- * helper reaps its own children and exits 0 once all N grandchildren exist. */
+ * to PID 1 (or the nearest subreaper); grandchildren exit after linger_ms (default 0), or,
+ * with a negative linger_ms, only when a signal ends them (so that a test can count them all
+ * on a busy machine, then end them). The helper reaps its own children and exits 0 once all
+ * N grandchildren exist and have been reparented (each child exited after its fork). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -25,7 +27,10 @@ int main(int argc, char **argv)
         if (child == 0) {
             if (fork() == 0) {
                 struct timespec ts = {linger / 1000, (linger % 1000) * 1000000};
-                nanosleep(&ts, NULL);
+                if (linger < 0)
+                    pause();
+                else
+                    nanosleep(&ts, NULL);
             }
             _exit(0);
         }
