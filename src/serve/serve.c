@@ -117,8 +117,13 @@ static void begin_stop(struct supervisor *s)
         kill_everything(s); /* cannot time the grace period: do not let it run forever */
 }
 
+/* signal_map rewrites what is sent (TERM:QUIT for a server that stops gracefully on QUIT,
+ * under a platform that only sends TERM); what was received still decides whether the
+ * container is stopping. */
 static void forward(struct supervisor *s, int sig)
 {
+    int out = sw_signal_map_apply(&s->cfg->serve.signal_map, sig);
+
     if (s->child == 0) {
         /* Still waiting on the gate: nothing to forward to, a stop signal ends the wait. */
         if (ends_gate(s, sig))
@@ -126,9 +131,9 @@ static void forward(struct supervisor *s, int sig)
         return;
     }
     if (s->child_done) {
-        sw_signal_descendants(sig); /* draining leftovers: they get what we get */
-    } else if (kill(s->cfg->serve.signal_group ? -s->child : s->child, sig) < 0 && errno != ESRCH) {
-        sw_warn("cannot forward signal %d: %s", sig, strerror(errno));
+        sw_signal_descendants(out); /* draining leftovers: they get what we get */
+    } else if (kill(s->cfg->serve.signal_group ? -s->child : s->child, out) < 0 && errno != ESRCH) {
+        sw_warn("cannot forward signal %d: %s", out, strerror(errno));
     }
     if (is_stop_signal(s, sig))
         begin_stop(s);

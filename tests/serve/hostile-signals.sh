@@ -89,4 +89,19 @@ ok $? "the process left behind got the stop signal"
 grep -qx 13 "$TMP/pipe/signals"
 ok $((!$?)) "the SIGPIPE of slipway's own log write was not forwarded"
 
+# signal_map = TERM:QUIT (Kubernetes sends TERM, nginx stops gracefully on QUIT): the server
+# gets QUIT instead of TERM, and the incoming TERM still starts stop_timeout (the recorder
+# survives QUIT, so stop_timeout's SIGKILL ends it: 137).
+SLIPWAY_SERVE_SIGNAL_MAP=TERM:QUIT SLIPWAY_SERVE_STOP_TIMEOUT=300ms start pid1 "$TMP/map"
+kill -USR1 "$SUP"
+wait_file "$TMP/map/signals" 10
+ok $? "signal_map: unmapped USR1 is forwarded as it is"
+kill -TERM "$SUP"
+wait "$BG"
+is $? 137 "signal_map: TERM started stop_timeout, whose SIGKILL ended the server (137)"
+grep -qx 3 "$TMP/map/signals"
+ok $? "signal_map: the server got QUIT for TERM"
+grep -qx 15 "$TMP/map/signals"
+ok $((!$?)) "signal_map: the server never got TERM"
+
 done_testing
