@@ -98,9 +98,9 @@ static void kill_everything(struct supervisor *s)
 static void on_stop_timeout(uv_timer_t *t)
 {
     struct supervisor *s = t->data;
-    sw_warn("stop_timeout (%lld ms) expired: sending SIGKILL to what is left",
+    kill_everything(s); /* first: the warning is only a log line, the kill is the point */
+    sw_warn("stop_timeout (%lld ms) expired: sent SIGKILL to what was left",
             (long long)s->cfg->serve.stop_timeout_ms);
-    kill_everything(s);
 }
 
 /* Starts the grace period after the first stop signal or after the server exited. */
@@ -290,6 +290,7 @@ int sw_serve(const struct sw_config *cfg, char **cmdline)
     sw_err err;
     int code;
 
+    sw_log_never_block();
     if (!argv) {
         sw_error("nothing to serve: give a COMMAND or set [serve] command in the config");
         return SW_EXIT_USAGE;
