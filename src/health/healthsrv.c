@@ -10,13 +10,12 @@
 
 #include "base/log.h"
 #include "health/metrics.h"
+#include "health/sockfile.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define FRESH_MS 60000
@@ -47,6 +46,7 @@ struct sw_health_server {
     uv_tcp_t http_listener;
     bool unix_open, http_open;
     char *socket_path;
+    struct sw_sockfile socket_file;
     struct sw_health state;
     bool known, gating, running, checking;
     uint64_t child_exits;
@@ -295,29 +295,28 @@ static void on_http_connection(uv_stream_t *listener, int status)
  */
 
 /* The socket's directory (/run/slipway) may not exist yet in a fresh container. A stale socket
- * from an earlier run of the container is replaced. */
-static int listen_unix(struct sw_health_server *s, const char *path)
+ * from an earlier run of the container is replaced; anything else at that path is left alone
+ * (sockfile.c). Returns a libuv error, or 1 with err when the path is someone else's. */
+static int listen_unix(struct sw_health_server *s, const char *path, sw_err *err)
 {
-    char *copy = strdup(path);
     int rc;
 
-    if (!copy)
-        return UV_ENOMEM;
-    if (mkdir(dirname(copy), 0755) < 0 && errno != EEXIST)
-        sw_debug("health_socket: mkdir: %s", strerror(errno));
-    free(copy);
-    unlink(path);
+    if (sw_sockfile_prepare(path, err) < 0)
+        return 1;
     rc = uv_pipe_init(s->loop, &s->unix_listener, 0);
     if (rc < 0)
         return rc;
     s->unix_open = true;
     s->unix_listener.data = s;
     rc = uv_pipe_bind(&s->unix_listener, path);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&s->unix_listener, 64, on_unix_connection);
-    if (rc == 0)
-        s->socket_path = strdup(path);
-    return rc;
+    if (rc < 0)
+        return rc;
+    s->socket_path = strdup(path);
+    if (!s->socket_path)
+        return UV_ENOMEM;
+    if (sw_sockfile_own(&s->socket_file, path, err) < 0)
+        sw_warn("health_socket %s: %s", path, err->msg); /* root can still ask */
+    return uv_listen((uv_stream_t *)&s->unix_listener, 64, on_unix_connection);
 }
 
 static int listen_http(struct sw_health_server *s, const char *spec)
@@ -351,6 +350,7 @@ int sw_health_server_start(struct sw_health_server **out, uv_loop_t *loop,
                            bool gating)
 {
     struct sw_health_server *s = calloc(1, sizeof *s);
+    sw_err err;
     int rc;
 
     *out = s;
@@ -364,9 +364,9 @@ int sw_health_server_start(struct sw_health_server **out, uv_loop_t *loop,
     s->gating = gating;
     snprintf(s->state.line, sizeof s->state.line, "waiting for the database");
     /* Without a socket, `slipway health` checks the database itself: degraded, not broken. */
-    if (cfg->serve.health_socket && (rc = listen_unix(s, cfg->serve.health_socket)) < 0)
+    if (cfg->serve.health_socket && (rc = listen_unix(s, cfg->serve.health_socket, &err)) != 0)
         sw_warn("health_socket %s: %s (health will query the database directly)",
-                cfg->serve.health_socket, uv_strerror(rc));
+                cfg->serve.health_socket, rc > 0 ? err.msg : uv_strerror(rc));
     /* An HTTP probe that cannot be served would fail every readiness check: refuse to start. */
     if (cfg->serve.health_listen && (rc = listen_http(s, cfg->serve.health_listen)) < 0) {
         sw_error("health_listen %s: %s", cfg->serve.health_listen, uv_strerror(rc));
@@ -412,7 +412,7 @@ void sw_health_server_close(struct sw_health_server *s)
     for (struct client *c = s->clients; c; c = c->next_all)
         close_client(c);
     if (s->socket_path)
-        unlink(s->socket_path);
+        sw_sockfile_remove(&s->socket_file, s->socket_path);
 }
 
 void sw_health_server_free(struct sw_health_server *s)
