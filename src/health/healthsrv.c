@@ -519,9 +519,14 @@ void sw_health_server_close(struct sw_health_server *s)
         sw_sockfile_remove(&s->socket_file, s->socket_path);
 }
 
+bool sw_health_server_busy(const struct sw_health_server *s)
+{
+    return s && s->checking;
+}
+
 void sw_health_server_free(struct sw_health_server *s)
 {
-    if (!s)
+    if (!s || s->checking)
         return;
     free(s->socket_path);
     free(s);

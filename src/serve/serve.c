@@ -288,6 +288,7 @@ int sw_serve(const struct sw_config *cfg, char **cmdline)
     struct sw_requirements req = {0};
     struct sw_user user = {0};
     sw_err err;
+    bool abandoned;
     int code;
 
     sw_log_never_block();
@@ -310,7 +311,11 @@ int sw_serve(const struct sw_config *cfg, char **cmdline)
         code = supervise(&s, argv, &user);
     sw_health_server_close(s.health);
     sw_sigwatch_close(&s.signals);
-    sw_loop_close(s.loop);
+    abandoned = sw_health_server_busy(s.health);
+    if (abandoned)
+        sw_loop_abandon(s.loop); /* a re-check stuck on the database must not hold up the exit */
+    else
+        sw_loop_close(s.loop);
     sw_health_server_free(s.health);
     sw_requirements_free(&req);
     if (code == SW_EXIT_OK && cfg->serve.exec) {
@@ -319,5 +324,11 @@ int sw_serve(const struct sw_config *cfg, char **cmdline)
         sw_error("%s", err.msg);
     }
     sw_user_free(&user);
+    if (abandoned) {
+        /* exit() would run libuv's library destructor, which joins the thread pool: that is,
+         * waits for the stuck re-check after all. */
+        fflush(NULL);
+        _exit(code);
+    }
     return code;
 }
