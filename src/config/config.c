@@ -352,7 +352,7 @@ static int parse_file(struct loader *ld)
 
     ld->file = fopen(ld->path, "r");
     if (!ld->file) {
-        sw_err_set(ld->err, "%s: %s", ld->path, strerror(errno));
+        sw_err_set(ld->err, "config file %s: %s", ld->path, strerror(errno));
         return -1;
     }
     rc = ini_parse_stream(read_line, ld, on_key, ld);
