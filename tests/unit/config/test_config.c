@@ -635,7 +635,7 @@ static void file_search(void)
     rc = sw_config_load(&cfg, missing, &err);
     {
         char want[512];
-        snprintf(want, sizeof want, "%s: No such file or directory", missing);
+        snprintf(want, sizeof want, "config file %s: No such file or directory", missing);
         check_failed(rc, &err, &cfg, "-c missing file", want);
 
         setenv("SLIPWAY_CONFIG", missing, 1);
