@@ -5,6 +5,7 @@
  * is what every error message starts with. */
 #include "config/config.h"
 
+#include "base/closest.h"
 #include "base/duration.h"
 #include "base/expand.h"
 #include "base/words.h"
@@ -330,8 +331,14 @@ static int on_key(void *user, const char *section, const char *name, const char 
         return 0;
     snprintf(base, sizeof base, "%.*s", (int)(is_file ? len - 5 : len), name);
     idx = key_index(sec->def, base);
-    if (idx < 0)
+    if (idx < 0) {
+        const char *near =
+            sw_closest(base, &sec->def->keys[0].name, sec->def->n_keys, sizeof sec->def->keys[0]);
+        if (near)
+            return loader_fail(ld, "unknown key '%s' in [%s] (did you mean '%s%s'?)", name, section,
+                               near, is_file ? "_file" : "");
         return loader_fail(ld, "unknown key '%s' in [%s]", name, section);
+    }
     raw = &sec->raw[idx];
     if (ld->continuation && raw->line > 0)
         return append_continuation(ld, raw, name, value, is_file);

@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "base/loop.h"
 #include "base/termlog.h"
+#include "config/cli.h"
 #include "health/gate.h"
 #include "health/health.h"
 #include "health/healthsrv.h"
@@ -243,11 +244,15 @@ static int supervise(struct supervisor *s, char **argv, const struct sw_user *us
         sw_error("%s", err.msg);
         return SW_EXIT_NOEXEC;
     }
-    if (exec_code)
+    if (exec_code) {
         sw_error("%s", err.msg);
-    else
+        if (exec_code == SW_EXIT_NOTFOUND && sw_cli_subcommand_near(argv[0]))
+            sw_info("hint: did you mean the subcommand 'slipway %s'?",
+                    sw_cli_subcommand_near(argv[0]));
+    } else {
         sw_event(SW_LOG_DEBUG, "server_started", SW_FIELDS(SW_NUM("pid", s->child)),
                  "server started: pid %d", (int)s->child);
+    }
     if (!exec_code && s->health)
         sw_health_server_set_running(s->health, true);
     if (uv_run(s->loop, UV_RUN_DEFAULT) < 0)
