@@ -6,7 +6,7 @@
 #   2. fuzzes each libFuzzer target for SLIPWAY_FUZZ_SECONDS (default 60);
 #   3. runs the mutation check (tests/mutants): every one-line breakage listed must be caught;
 #   4. runs the whole suite again on an ASan+UBSan build (tests/sanitize.sh);
-# then prints "N passed, N failed[, N skipped: which and why]" over all of them.
+# then prints one line per failing test and per skip, then "N passed, N failed[, N skipped]".
 # SLIPWAY_QUICK=1 runs step 1 only; arguments go to `meson test` (e.g. --suite serve).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Prints 'N passed, N failed[, N skipped: WHAT (WHY); ...]' over every TAP assertion of the runs
-given.
+"""Prints 'N passed, N failed[, N skipped]' over every TAP assertion of the runs given, after one
+line per failing test (its name, its failing assertions and where its log is) and one per skip
+(what and why).
 
 Arguments are meson test logs (testlog.json) or plain TAP files. In a meson log, a test that
 failed without a 'not ok' line (crash, timeout) counts as one failure, and a test that passed
@@ -34,6 +35,15 @@ def count(tap_text, name):
     return passed, failed, skips, passed + failed + len(skips) > 0
 
 
+def report_failure(path, test):
+    """One line per failing test of a meson log, so that a red total never hides its cause."""
+    logdir = path.rsplit("/", 1)[0] if "/" in path else "."
+    notok = [rest.strip(" -") for s, rest in TAP.findall(test.get("stdout") or "") if s == "not ok"]
+    detail = "; ".join(notok[:3]) + (f"; ... ({len(notok)} in all)" if len(notok) > 3 else "")
+    print(f"FAILED {test['name']} ({test['result']}): {detail or 'no failing assertion, see the log'}"
+          f" [{logdir}/testlog.txt]")
+
+
 def count_meson_log(path):
     passed = failed = 0
     skips = []
@@ -44,6 +54,8 @@ def count_meson_log(path):
             if test["result"] == "SKIP" and not s:
                 s = [f"{test['name']}: all of it (skipped without a reason)"]
             ok = test["result"] in ("OK", "SKIP", "EXPECTEDFAIL")
+            if not ok:
+                report_failure(path, test)
             if not ok and f == 0:
                 f = 1
             if ok and not any_tap and not s:
@@ -59,10 +71,14 @@ for path in sys.argv[1:]:
         p, f, s = count_meson_log(path)
     else:
         with open(path) as tap:
-            p, f, s, _ = count(tap.read(), path)
+            text = tap.read()
+        p, f, s, _ = count(text, path)
+        for status, rest in TAP.findall(text):
+            if status == "not ok":
+                print(f"FAILED {rest.strip(' -')} [{path}]")
     passed, failed, skips = passed + p, failed + f, skips + s
-line = f"{passed} passed, {failed} failed"
-if skips:
-    line += f", {len(skips)} skipped: " + "; ".join(skips)
-print(line)
+# Every skip by name, then the closing line alone (CI reads it as it is).
+for skip in skips:
+    print(f"SKIPPED {skip}")
+print(f"{passed} passed, {failed} failed" + (f", {len(skips)} skipped" if skips else ""))
 sys.exit(1 if failed else 0)

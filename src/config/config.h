@@ -43,6 +43,7 @@ struct sw_serve {
     int stop_signal;
     int64_t stop_timeout_ms;
     bool signal_group;
+    struct sw_code_maps signal_map; /* received signal -> forwarded signal */
     struct sw_code_maps exit_code_map;
     char *user;
     char **wait_for; /* NULL-terminated names: "database" or task names */
@@ -91,5 +92,7 @@ const struct sw_task *sw_config_task(const struct sw_config *cfg, const char *na
 bool sw_config_serve_needs_database(const struct sw_config *cfg);
 
 int sw_signal_parse(const char *s, int *sig);
+/* The signal to forward for sig under signal_map (sig itself when not mapped). */
+int sw_signal_map_apply(const struct sw_code_maps *map, int sig);
 
 #endif

@@ -89,10 +89,12 @@ static int reset_process_state(int keep_fd)
     return 0;
 }
 
-/* Own process group, and the terminal's foreground group when stdin is one, so that Ctrl-C
- * and job control reach the server directly, as under tini. SIGTTOU is ignored around
- * tcsetpgrp(): a background group calling it would otherwise be stopped. */
-static int isolate_child(void)
+/* Own process group, and the terminal's foreground group when slipway had it, so that Ctrl-C
+ * and job control reach the server directly, as under tini. A slipway started in the
+ * background (`slipway -- cmd &`) leaves the terminal to the shell's job: taking it would
+ * leave the interactive shell without its terminal. SIGTTOU is ignored around tcsetpgrp():
+ * a call from a group that is not yet the foreground one would otherwise stop us. */
+static int isolate_child(bool foreground)
 {
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
 
@@ -100,18 +102,20 @@ static int isolate_child(void)
      * to the group (kill(-pid) fails with ESRCH), so this is fatal. */
     if (setpgid(0, 0) < 0)
         return -1;
+    if (!foreground)
+        return 0;
     sigaction(SIGTTOU, &ign, &old);
-    if (isatty(STDIN_FILENO))
-        tcsetpgrp(STDIN_FILENO, getpgrp()); /* ENOTTY/ENXIO: no controlling terminal, fine */
+    tcsetpgrp(STDIN_FILENO, getpgrp());
     sigaction(SIGTTOU, &old, NULL);
     return 0;
 }
 
-static void child_main(char *const argv[], const struct sw_user *user, int report_fd)
+static void child_main(char *const argv[], const struct sw_user *user, int report_fd,
+                       bool foreground)
 {
     struct child_report r = {STAGE_EXEC, 0};
 
-    if (isolate_child() < 0) {
+    if (isolate_child(foreground) < 0) {
         r.stage = STAGE_SETUP;
     } else if (drop_user(user) < 0) {
         r.stage = STAGE_USER;
@@ -155,6 +159,9 @@ pid_t sw_spawn(char *const argv[], const struct sw_user *user, int *exit_code, s
     struct child_report r;
     ssize_t n;
     pid_t pid;
+    /* Asked before fork: once the parent moved the child to its own group (below), the child
+     * could no longer tell. No terminal on stdin (ENOTTY) reads as background. */
+    bool foreground = tcgetpgrp(STDIN_FILENO) == getpgrp();
 
     *exit_code = 0;
     if (pipe2(fds, O_CLOEXEC) < 0) {
@@ -172,7 +179,7 @@ pid_t sw_spawn(char *const argv[], const struct sw_user *user, int *exit_code, s
     }
     pid = fork();
     if (pid == 0)
-        child_main(argv, user, fds[1]);
+        child_main(argv, user, fds[1], foreground);
     if (sigprocmask(SIG_SETMASK, &old, NULL) < 0)
         sw_warn("cannot restore the signal mask: %s", strerror(errno));
     close(fds[1]);

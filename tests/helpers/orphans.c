@@ -5,8 +5,10 @@
  * Each of N children forks a grandchild and exits at once, so the grandchild is reparented
  * to PID 1 (or the nearest subreaper). The grandchildren wait until all N exist, then exit
  * together after linger_ms (default 0): their SIGCHLDs coalesce, as in a real burst, so a
- * reaper that takes one child per SIGCHLD leaves zombies. The helper reaps its own children
- * and exits 0 once all N grandchildren exist. */
+ * reaper that takes one child per SIGCHLD leaves zombies. With a negative linger_ms they exit
+ * only when a signal ends them (so that a test can count them all on a busy machine, then end
+ * them). The helper reaps its own children and exits 0 once all N grandchildren exist and have
+ * been reparented (each child exited after its fork). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -23,7 +25,10 @@ static void grandchild(int release[2], long linger)
     close(release[1]);
     while (read(release[0], &c, 1) > 0)
         ;
-    nanosleep(&ts, NULL);
+    if (linger < 0)
+        pause();
+    else
+        nanosleep(&ts, NULL);
     _exit(0);
 }
 

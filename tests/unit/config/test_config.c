@@ -654,7 +654,7 @@ static void file_search(void)
     rc = sw_config_load(&cfg, missing, &err);
     {
         char want[512];
-        snprintf(want, sizeof want, "%s: No such file or directory", missing);
+        snprintf(want, sizeof want, "config file %s: No such file or directory", missing);
         check_failed(rc, &err, &cfg, "-c missing file", want);
 
         setenv("SLIPWAY_CONFIG", missing, 1);
@@ -930,7 +930,7 @@ static void errors(void)
     expect_err("key = 1\n", 1, "key before any section", "unknown section []");
     expect_err("[serve]\nx = 1\n", 2, "unknown key", "unknown key 'x' in [serve]");
     expect_err("[database]\nurl = a\n\nuri = b\n", 4, "unknown key in [database]",
-               "unknown key 'uri' in [database]");
+               "unknown key 'uri' in [database] (did you mean 'url'?)");
     expect_err("[migrations]\ntable_file = /x\ndirectory = /y\n", 2,
                "_file of a key that reads the missing file first",
                "table_file: cannot read '/x': No such file or directory");
@@ -940,7 +940,7 @@ static void errors(void)
                "unknown key 'shell_files' in [serve]");
     expect_err("[serve]\n_file = x\n", 2, "bare _file", "unknown key '_file' in [serve]");
     expect_err("[serve]\nCommand = x\n", 2, "key names are case-sensitive",
-               "unknown key 'Command' in [serve]");
+               "unknown key 'Command' in [serve] (did you mean 'command'?)");
     expect_err("[serve]\nshell = true\nexec = false\nshell = false\n", 4, "duplicate key",
                "duplicate key 'shell' (already set on line 2)");
     expect_err("[serve]\nbroken line\n", 2, "syntax error",
