@@ -1,6 +1,8 @@
 /* slipway: container entrypoint. Parses the command line, loads the config, dispatches. */
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "base/stdfds.h"
+#include "base/strays.h"
 #include "base/termlog.h"
 #include "config/cli.h"
 #include "config/config.h"
@@ -12,7 +14,9 @@
 #include "serve/serve.h"
 #include "tasks/taskcmd.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Docker reserves healthcheck exit codes other than 0 and 1: health never uses them. */
 static int failure_code(enum sw_mode mode, int code)
@@ -60,6 +64,10 @@ int main(int argc, char **argv)
     sw_err err;
     int code;
 
+    if (sw_stdfds_hold() < 0 || sw_ignore_stray_signals() < 0) {
+        fprintf(stderr, "slipway: cannot prepare stdio and signals: %s\n", strerror(errno));
+        return SW_EXIT_FAIL;
+    }
     switch (sw_cli_parse(argc, argv, &cli, &err)) {
     case SW_CLI_DONE:
         return SW_EXIT_OK;

@@ -4,8 +4,9 @@
 #      PostgreSQL and runs `meson test`: unit, serve (PID 1 in PID namespaces), upgrade,
 #      health, faults, bad-input, fuzz replays, valgrind, ship (podman-built image);
 #   2. fuzzes each libFuzzer target for SLIPWAY_FUZZ_SECONDS (default 60);
-#   3. runs the whole suite again on an ASan+UBSan build (tests/sanitize.sh);
-# then prints "N passed, N failed[, N skipped]" over all of them.
+#   3. runs the mutation check (tests/mutants): every one-line breakage listed must be caught;
+#   4. runs the whole suite again on an ASan+UBSan build (tests/sanitize.sh);
+# then prints one line per failing test and per skip, then "N passed, N failed[, N skipped]".
 # SLIPWAY_QUICK=1 runs step 1 only; arguments go to `meson test` (e.g. --suite serve).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,8 +23,9 @@ rc=0
 pgdir=$(mktemp -d /tmp/slipway-pg.XXXXXX)
 cleanup() { tests/lib/pg.sh stop "$pgdir"; rm -rf "$pgdir"; }
 trap cleanup EXIT
+pgenv=$(tests/lib/pg.sh start "$pgdir" "${SLIPWAY_TEST_PGPORT:-25432}")
 (
-    eval "$(tests/lib/pg.sh start "$pgdir" "${SLIPWAY_TEST_PGPORT:-25432}")"
+    eval "$pgenv"
     meson test -C "$build" --print-errorlogs --num-processes "$(nproc)" "$@" \
         >"$build/test-output.txt" 2>&1
 ) || rc=1
@@ -43,9 +45,11 @@ if [ "${SLIPWAY_QUICK:-}" != 1 ] && [ $# -eq 0 ]; then
         fi
     done
     cat "$fuzz_tap"
+    (eval "$pgenv" && tests/mutants/run.sh) >"$build/mutants.tap" 2>"$build/mutants.log" || rc=1
+    grep -E '^(not ok|# )' "$build/mutants.tap" || true
     tests/sanitize.sh >"$build/sanitize-output.txt" 2>&1 || rc=1
     tail -n 4 "$build/sanitize-output.txt"
-    logs+=("${SANITIZE_BUILD_DIR:-build-sanitize}/meson-logs/testlog.json" "$fuzz_tap")
+    logs+=("${SANITIZE_BUILD_DIR:-build-sanitize}/meson-logs/testlog.json" "$fuzz_tap" "$build/mutants.tap")
 fi
 python3 tests/summary.py "${logs[@]}" || rc=1
 exit "$rc"

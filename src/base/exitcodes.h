@@ -1,4 +1,4 @@
-/* Exit codes of the contract (SPEC.md "Exit codes"). */
+/* Exit codes of the contract (README "Exit codes"). */
 #ifndef SLIPWAY_BASE_EXITCODES_H
 #define SLIPWAY_BASE_EXITCODES_H
 

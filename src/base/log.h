@@ -38,6 +38,11 @@ struct sw_u64_text sw_u64_text(uint64_t v);
 
 /* verbosity: -1 (-q) errors only, 0 default (info), 1 (-v) debug. */
 void sw_log_init(enum sw_log_format format, int verbosity);
+/* From now on a log line that cannot be written at once (stderr is a full pipe nobody reads)
+ * is dropped and counted instead of waited for: a supervisor must never delay a kill, a reap
+ * or a forwarded signal for its own logging. The other modes keep blocking writes, so that a
+ * slow reader of `slipway --upgrade | less` still gets every line. */
+void sw_log_never_block(void);
 int sw_log_parse_format(const char *s, enum sw_log_format *out);
 void sw_log(enum sw_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A named event; the text format shows only the message. fields may be NULL. */

@@ -9,6 +9,12 @@ static void close_handle(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
+void sw_loop_abandon(uv_loop_t *loop)
+{
+    uv_walk(loop, close_handle, NULL);
+    uv_run(loop, UV_RUN_NOWAIT); /* close callbacks run in this iteration */
+}
+
 void sw_loop_close(uv_loop_t *loop)
 {
     uv_walk(loop, close_handle, NULL);

@@ -8,4 +8,9 @@
  * left closing), runs the loop until their close callbacks are done, and closes it. */
 void sw_loop_close(uv_loop_t *loop);
 
+/* The same for a process about to exit while thread-pool work may still run (a health
+ * re-check stuck on the database): closes every handle and finishes their close callbacks,
+ * but does not wait for that work nor close the loop, which the work still belongs to. */
+void sw_loop_abandon(uv_loop_t *loop);
+
 #endif

@@ -1,5 +1,6 @@
 #include "config/cli.h"
 
+#include "base/closest.h"
 #include "base/duration.h"
 #include "config/config.h"
 #include "version.h"
@@ -129,6 +130,28 @@ static const struct {
                    {"check", SW_MODE_CHECK},
                    {"task", SW_MODE_TASK}};
 
+/* Every option slipway knows, for the "did you mean" of an unknown one. */
+static const char *const known_options[] = {
+    "--upgrade", "--repair-checksums", "--config", "--log-format", "--help", "--version", "--json",
+    "--rerun",   "--timeout",
+};
+
+static void unknown_option(const char *arg, sw_err *err)
+{
+    const char *near = sw_closest(arg, known_options,
+                                  sizeof known_options / sizeof known_options[0], sizeof(char *));
+    if (near)
+        sw_err_set(err, "unknown option '%s' (did you mean '%s'?)", arg, near);
+    else
+        sw_err_set(err, "unknown option '%s' (use -- before a COMMAND that starts with -)", arg);
+}
+
+const char *sw_cli_subcommand_near(const char *word)
+{
+    return sw_closest(word, &subcommands[0].name, sizeof subcommands / sizeof subcommands[0],
+                      sizeof subcommands[0]);
+}
+
 static int subcommand(struct parser *p)
 {
     for (size_t s = 0; s < sizeof subcommands / sizeof subcommands[0]; s++) {
@@ -210,8 +233,7 @@ enum sw_cli_result sw_cli_parse(int argc, char **argv, struct sw_cli *cli, sw_er
             continue;
         }
         if (arg[0] == '-') {
-            sw_err_set(err, "unknown option '%s' (use -- before a COMMAND that starts with -)",
-                       arg);
+            unknown_option(arg, err);
             return SW_CLI_ERROR;
         }
         cli->command = argv + p.i; /* the server's own arguments are not ours to parse */

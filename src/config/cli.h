@@ -1,4 +1,4 @@
-/* Command line (SPEC.md "Command line"). */
+/* Command line (README "Usage"). */
 #ifndef SLIPWAY_CONFIG_CLI_H
 #define SLIPWAY_CONFIG_CLI_H
 
@@ -36,5 +36,8 @@ enum sw_cli_result { SW_CLI_RUN = 0, SW_CLI_DONE = 1, SW_CLI_ERROR = -1 };
 
 /* SW_CLI_DONE: --help or --version was printed. SW_CLI_ERROR: err holds a usage message. */
 enum sw_cli_result sw_cli_parse(int argc, char **argv, struct sw_cli *cli, sw_err *err);
+/* The subcommand a mistyped word (helth) was probably meant to be, or NULL. A word that is no
+ * subcommand is a COMMAND to serve, so this is only ever a hint. */
+const char *sw_cli_subcommand_near(const char *word);
 
 #endif

@@ -5,6 +5,7 @@
  * is what every error message starts with. */
 #include "config/config.h"
 
+#include "base/closest.h"
 #include "base/duration.h"
 #include "base/expand.h"
 #include "base/words.h"
@@ -28,6 +29,7 @@ enum key_type {
     K_U64,
     K_VERSION,
     K_CODEMAP,
+    K_SIGMAP,
     K_NAMES,
     K_LINT,
     K_ADOPT
@@ -50,6 +52,7 @@ static const struct key_def serve_keys[] = {
     {"stop_signal", K_SIG, CFG(serve.stop_signal), "TERM"},
     {"stop_timeout", K_DUR, CFG(serve.stop_timeout_ms), "10s"},
     {"signal_group", K_BOOL, CFG(serve.signal_group), "false"},
+    {"signal_map", K_SIGMAP, CFG(serve.signal_map), ""},
     {"exit_code_map", K_CODEMAP, CFG(serve.exit_code_map), ""},
     {"user", K_STR, CFG(serve.user), ""},
     {"wait_for", K_NAMES, CFG(serve.wait_for), ""},
@@ -87,7 +90,10 @@ static const struct key_def task_keys[] = {
 };
 
 #define MAX_KEYS 16
-_Static_assert(sizeof serve_keys / sizeof serve_keys[0] <= MAX_KEYS, "raw[] holds every key");
+#define N_KEYS(keys) (sizeof(keys) / sizeof((keys)[0]))
+_Static_assert(N_KEYS(serve_keys) <= MAX_KEYS && N_KEYS(database_keys) <= MAX_KEYS &&
+                   N_KEYS(migrations_keys) <= MAX_KEYS && N_KEYS(task_keys) <= MAX_KEYS,
+               "a section has more keys than struct section can hold");
 #define ORIGIN_LEN 256
 
 struct section_def {
@@ -377,8 +383,14 @@ static int on_key(void *user, const char *section, const char *name, const char 
         return on_placeholder(ld, name, value);
     snprintf(base, sizeof base, "%.*s", (int)(is_file ? len - 5 : len), name);
     idx = key_index(sec->def, base);
-    if (idx < 0)
+    if (idx < 0) {
+        const char *near =
+            sw_closest(base, &sec->def->keys[0].name, sec->def->n_keys, sizeof sec->def->keys[0]);
+        if (near)
+            return loader_fail(ld, "unknown key '%s' in [%s] (did you mean '%s%s'?)", name, section,
+                               near, is_file ? "_file" : "");
         return loader_fail(ld, "unknown key '%s' in [%s]", name, section);
+    }
     raw = &sec->raw[idx];
     if (ld->continuation && raw->line > 0)
         return append_continuation(ld, raw, name, value, is_file);
@@ -399,7 +411,7 @@ static int parse_file(struct loader *ld)
 
     ld->file = fopen(ld->path, "r");
     if (!ld->file) {
-        sw_err_set(ld->err, "%s: %s", ld->path, strerror(errno));
+        sw_err_set(ld->err, "config file %s: %s", ld->path, strerror(errno));
         return -1;
     }
     rc = ini_parse_stream(read_line, ld, on_key, ld);
@@ -481,6 +493,14 @@ static int apply_env(struct section *sec, sw_err *err)
 }
 
 /* ---- step 3: conversion ----------------------------------------------------------------- */
+
+int sw_signal_map_apply(const struct sw_code_maps *map, int sig)
+{
+    for (size_t i = 0; i < map->n; i++)
+        if (map->items[i].from == sig)
+            return map->items[i].to;
+    return sig;
+}
 
 int sw_signal_parse(const char *s, int *sig)
 {
@@ -612,6 +632,36 @@ static int parse_adopt(const char *s, struct sw_adopt_conf *out)
     return -1;
 }
 
+/* "TERM:QUIT HUP:USR1" (or comma separated): a received signal -> the one forwarded. Names
+ * or numbers as for stop_signal; a signal mapped twice is refused (which one would win?). */
+static int parse_signal_map(const char *s, struct sw_code_maps *out)
+{
+    char *copy = strdup(s), *save = NULL;
+    int rc = 0;
+
+    out->items = calloc(strlen(s) / 3 + 1, sizeof *out->items);
+    if (!copy || !out->items) {
+        free(copy);
+        return -1;
+    }
+    for (char *pair = strtok_r(copy, " ,\t", &save); pair && rc == 0;
+         pair = strtok_r(NULL, " ,\t", &save)) {
+        char *colon = strchr(pair, ':');
+        struct sw_code_map m;
+        rc = -1;
+        if (!colon)
+            break;
+        *colon = '\0';
+        if (sw_signal_parse(pair, &m.from) < 0 || sw_signal_parse(colon + 1, &m.to) < 0 ||
+            sw_signal_map_apply(out, m.from) != m.from)
+            break;
+        out->items[out->n++] = m;
+        rc = 0;
+    }
+    free(copy);
+    return rc;
+}
+
 static int parse_names(const char *s, char ***out)
 {
     char *copy = strdup(s);
@@ -647,6 +697,8 @@ static const char *type_hint(enum key_type type)
     case K_ADOPT:
         return "expected auto, off, or TOOL:TABLE with TOOL golang-migrate, dbmate, flyway or "
                "node-pg-migrate";
+    case K_SIGMAP:
+        return "expected FROM:TO pairs of signal names, e.g. TERM:QUIT";
     default:
         return "bad value";
     }
@@ -671,6 +723,8 @@ static int convert(const struct key_def *key, const char *value, void *base)
         return parse_version(value, field);
     case K_CODEMAP:
         return parse_code_map(value, field);
+    case K_SIGMAP:
+        return parse_signal_map(value, field);
     case K_NAMES:
         return parse_names(value, field);
     case K_LINT:
@@ -947,6 +1001,7 @@ void sw_config_free(struct sw_config *cfg)
         sw_words_free(cfg->serve.argv);
     }
     free(cfg->serve.exit_code_map.items);
+    free(cfg->serve.signal_map.items);
     free(cfg->serve.user);
     sw_words_free(cfg->serve.wait_for);
     free(cfg->serve.health_socket);

@@ -1,4 +1,4 @@
-/* The configuration (SPEC.md "Configuration"): INI file, environment overrides, ${VAR}
+/* The configuration (README "Configuration"): INI file, environment overrides, ${VAR}
  * expansion, *_file secrets, typed and validated before anything runs. */
 #ifndef SLIPWAY_CONFIG_CONFIG_H
 #define SLIPWAY_CONFIG_CONFIG_H
@@ -49,6 +49,7 @@ struct sw_serve {
     int stop_signal;
     int64_t stop_timeout_ms;
     bool signal_group;
+    struct sw_code_maps signal_map; /* received signal -> forwarded signal */
     struct sw_code_maps exit_code_map;
     char *user;
     char **wait_for; /* NULL-terminated names: "database" or task names */
@@ -128,5 +129,7 @@ const struct sw_task *sw_config_task(const struct sw_config *cfg, const char *na
 bool sw_config_serve_needs_database(const struct sw_config *cfg);
 
 int sw_signal_parse(const char *s, int *sig);
+/* The signal to forward for sig under signal_map (sig itself when not mapped). */
+int sw_signal_map_apply(const struct sw_code_maps *map, int sig);
 
 #endif

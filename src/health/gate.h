@@ -1,5 +1,5 @@
 /* The readiness gate of serve mode: `wait_for` dependencies must be healthy before the server
- * starts (SPEC.md "Health and readiness"). */
+ * starts (README "Health and readiness"). */
 #ifndef SLIPWAY_HEALTH_GATE_H
 #define SLIPWAY_HEALTH_GATE_H
 

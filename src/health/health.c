@@ -313,6 +313,18 @@ static void unhealthy(struct sw_health *h, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A probe must answer within its own bounds, whatever the database does: a statement waiting
+ * on a lock (a migration holding slipway_migrations ACCESS EXCLUSIVE) or running long gives
+ * up after connect_timeout, as the connection attempt does. */
+static int bound_queries(struct sw_db *db, const struct sw_config *cfg, sw_err *err)
+{
+    long long ms = cfg->database.connect_timeout_ms > 0 ? cfg->database.connect_timeout_ms : 5000;
+    char sql[128];
+
+    snprintf(sql, sizeof sql, "SET statement_timeout = %lld; SET lock_timeout = %lld", ms, ms);
+    return sw_db_command(db, sql, err);
+}
+
 void sw_health_check_direct(const struct sw_config *cfg, const struct sw_requirements *req,
                             struct sw_health *h)
 {
@@ -334,7 +346,7 @@ void sw_health_check_direct(const struct sw_config *cfg, const struct sw_require
     once.wait_ms = 0; /* a probe answers now; the next probe retries */
     if (sw_db_connect(&db, &loop, NULL, &once, "health", &err) != SW_DB_CONNECTED)
         unhealthy(h, "%s", err.msg); /* names the database and why it is unreachable */
-    else if (sw_health_query(db, cfg, req, h, &err) < 0) {
+    else if (bound_queries(db, cfg, &err) < 0 || sw_health_query(db, cfg, req, h, &err) < 0) {
         begin_answer(h, req); /* what a failed query left is not an answer */
         unhealthy(h, "database: %s", err.msg);
     }

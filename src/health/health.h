@@ -1,4 +1,4 @@
-/* Health (SPEC.md "Health and readiness"): what this image requires, and whether the
+/* Health (README "Health and readiness"): what this image requires, and whether the
  * database has it. Healthy when every dependency's recorded version is at least the required
  * one (and, with max_ahead, not too far ahead): the schema version, and the version of every
  * `required` task. */

@@ -4,6 +4,7 @@
 #include "health/healthcmd.h"
 
 #include "base/exitcodes.h"
+#include "base/log.h"
 #include "health/health.h"
 
 #include <errno.h>
@@ -17,22 +18,26 @@
  * guard against one that hangs. */
 #define ANSWER_TIMEOUT_S 30
 
-/* Connects to the supervisor's socket; -1 when none listens there (no file, stale file). */
+/* Connects to the supervisor's socket; -1 with errno when none can be asked there. */
 static int connect_supervisor(const char *path)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     struct timeval tv = {ANSWER_TIMEOUT_S, 0};
     int fd;
 
-    if (!path || strlen(path) >= sizeof addr.sun_path)
+    if (!path || strlen(path) >= sizeof addr.sun_path) {
+        errno = path ? ENAMETOOLONG : ENOENT;
         return -1;
+    }
     strcpy(addr.sun_path, path);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
+        int e = errno;
         close(fd);
+        errno = e;
         return -1;
     }
     return fd;
@@ -76,6 +81,11 @@ int sw_health_main(const struct sw_config *cfg)
         close(fd);
         return code;
     }
+    /* No socket, or a stale one: no supervisor runs here, asking the database is the plan.
+     * Anything else (EACCES...) hides a supervisor we could not reach: say so. */
+    if (errno != ENOENT && errno != ECONNREFUSED)
+        sw_warn("cannot ask the supervisor at %s (%s); asking the database directly",
+                cfg->serve.health_socket, strerror(errno));
     if (sw_requirements_load(&req, cfg, &err) < 0) {
         printf("unhealthy: %s\n", err.msg);
         return SW_EXIT_FAIL;

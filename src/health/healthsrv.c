@@ -10,17 +10,25 @@
 
 #include "base/log.h"
 #include "health/metrics.h"
+#include "health/sockfile.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define FRESH_MS 60000
-#define HTTP_REQUEST_MAX 2048
+/* A probe's request line and headers: anything longer is answered 431 and closed. */
+#define HTTP_REQUEST_MAX 8192
+/* A client that has not sent a whole request by then is closed: idle connections must not
+ * pile up until the supervisor runs out of descriptors. */
+#define HTTP_HEADER_TIMEOUT_MS 5000
+/* Open HTTP connections at most, and never more than a quarter of the descriptor limit (the
+ * unix socket, the database and the server's own need keep the rest); one more drops the
+ * oldest still sending its request. With 8 KiB each the probes' memory stays under 2 MiB. */
+#define HTTP_CLIENTS_MAX 256
 
 enum client_kind { CLIENT_SOCKET, CLIENT_HTTP };
 
@@ -31,6 +39,11 @@ struct client {
         uv_pipe_t pipe;
         uv_tcp_t tcp;
     } h;
+    uv_timer_t timer; /* HTTP: the header timeout */
+    int handles;      /* open handles (connection, timer): freed when both are closed */
+    bool timed;       /* the timer was initialised */
+    bool replying;    /* the request is complete: no longer idle */
+    bool head;        /* HEAD: headers only */
     enum client_kind kind;
     struct sw_health_server *srv;
     struct client *next;                /* waiting for the re-check */
@@ -47,6 +60,7 @@ struct sw_health_server {
     uv_tcp_t http_listener;
     bool unix_open, http_open;
     char *socket_path;
+    struct sw_sockfile socket_file;
     struct sw_health state;
     bool known, gating, running, checking;
     uint64_t child_exits;
@@ -56,6 +70,7 @@ struct sw_health_server {
     struct sw_health work_result;
     struct client *waiting;
     struct client *clients;
+    unsigned http_clients, http_clients_max;
     bool closed;
 };
 
@@ -65,6 +80,10 @@ static void free_client(uv_handle_t *h)
 {
     struct client *c = h->data;
 
+    if (--c->handles > 0)
+        return;
+    if (c->kind == CLIENT_HTTP)
+        c->srv->http_clients--;
     if (c->prev_all)
         c->prev_all->next_all = c->next_all;
     else
@@ -78,6 +97,8 @@ static void close_client(struct client *c)
 {
     if (!uv_is_closing(&c->h.handle))
         uv_close(&c->h.handle, free_client);
+    if (c->timed && !uv_is_closing((uv_handle_t *)&c->timer))
+        uv_close((uv_handle_t *)&c->timer, free_client);
 }
 
 static void after_write(uv_write_t *w, int status)
@@ -107,15 +128,34 @@ static void send_and_close(struct client *c, const char *text)
     }
 }
 
+static const char *http_reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 431:
+        return "Request Header Fields Too Large";
+    default:
+        return "Service Unavailable";
+    }
+}
+
+/* A HEAD reply has the GET reply's headers, Content-Length included, and no body. */
 static void http_reply(struct client *c, int status, const char *body)
 {
     char text[1024];
-    const char *reason = status == 200 ? "OK" : status == 503 ? "Service Unavailable" : "Not Found";
 
     snprintf(text, sizeof text,
-             "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-             "Connection: close\r\n\r\n%s\n",
-             status, reason, strlen(body) + 1, body);
+             "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s"
+             "Connection: close\r\n\r\n%s%s",
+             status, http_reason(status), strlen(body) + 1,
+             status == 405 ? "Allow: GET, HEAD\r\n" : "", c->head ? "" : body, c->head ? "" : "\n");
     send_and_close(c, text);
 }
 
@@ -147,7 +187,7 @@ static void send_metrics(struct sw_health_server *s, struct client *c)
     if (body && asprintf(&text,
                          "HTTP/1.1 200 OK\r\nContent-Type: " SW_METRICS_CONTENT_TYPE
                          "\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                         len, body) < 0)
+                         len, c->head ? "" : body) < 0)
         text = NULL;
     if (text)
         send_and_close(c, text);
@@ -229,6 +269,13 @@ static struct client *accept_client(uv_stream_t *listener, enum client_kind kind
         return NULL;
     }
     c->h.handle.data = c;
+    c->handles = 1;
+    if (kind == CLIENT_HTTP) {
+        s->http_clients++;
+        c->timer.data = c;
+        c->timed = uv_timer_init(s->loop, &c->timer) == 0; /* cannot fail in libuv */
+        c->handles += c->timed;
+    }
     c->next_all = s->clients;
     if (s->clients)
         s->clients->prev_all = c;
@@ -254,16 +301,41 @@ static void alloc_request(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(c->request + c->len, (unsigned)(sizeof c->request - 1 - c->len));
 }
 
+/* Only the request line matters: "METHOD PATH[?QUERY] VERSION". Methods are case-sensitive
+ * (RFC 9110): "get" is not GET, and gets 405 like any other method but GET and HEAD. */
 static void route(struct client *c)
 {
-    if (strncmp(c->request, "GET /healthz ", 13) == 0)
+    char *line = c->request, *path, *end;
+
+    line[strcspn(line, "\r\n")] = '\0';
+    path = strchr(line, ' ');
+    if (!path) {
+        http_reply(c, 400, "bad request line");
+        return;
+    }
+    *path++ = '\0';
+    c->head = strcmp(line, "HEAD") == 0;
+    if (!c->head && strcmp(line, "GET") != 0) {
+        http_reply(c, 405, "only GET and HEAD");
+        return;
+    }
+    end = path + strcspn(path, " ?#");
+    *end = '\0';
+    if (strcmp(path, "/healthz") == 0)
         http_reply(c, 200, "alive");
-    else if (strncmp(c->request, "GET /readyz ", 12) == 0)
+    else if (strcmp(path, "/readyz") == 0)
         respond(c->srv, c);
-    else if (strncmp(c->request, "GET /metrics ", 13) == 0)
+    else if (strcmp(path, "/metrics") == 0)
         send_metrics(c->srv, c);
     else
         http_reply(c, 404, "try GET /healthz, GET /readyz or GET /metrics");
+}
+
+/* The request is complete at the blank line ending its headers (CRLF, or bare LF as some
+ * clients send). */
+static bool request_complete(const char *r)
+{
+    return strstr(r, "\r\n\r\n") || strstr(r, "\n\n") || strstr(r, "\n\r\n");
 }
 
 static void on_request(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
@@ -277,17 +349,45 @@ static void on_request(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
     }
     c->len += (size_t)n;
     c->request[c->len] = '\0';
-    /* The request line is all we route on; the headers are not needed. */
-    if (strstr(c->request, "\r\n") || c->len >= sizeof c->request - 1) {
+    if (request_complete(c->request) || c->len >= sizeof c->request - 1) {
         uv_read_stop(stream);
-        route(c);
+        uv_timer_stop(&c->timer);
+        c->replying = true;
+        if (request_complete(c->request))
+            route(c);
+        else
+            http_reply(c, 431, "request line and headers are limited to 8 KiB");
     }
+}
+
+static void on_header_timeout(uv_timer_t *t)
+{
+    close_client(t->data);
+}
+
+/* The oldest connection still sending its request (the list is newest first). */
+static struct client *oldest_idle(struct sw_health_server *s)
+{
+    struct client *found = NULL;
+
+    for (struct client *c = s->clients; c; c = c->next_all)
+        if (c->kind == CLIENT_HTTP && !c->replying && !uv_is_closing(&c->h.handle))
+            found = c;
+    return found;
 }
 
 static void on_http_connection(uv_stream_t *listener, int status)
 {
-    struct client *c = status < 0 ? NULL : accept_client(listener, CLIENT_HTTP);
-    if (c && uv_read_start(&c->h.stream, alloc_request, on_request) < 0)
+    struct sw_health_server *s = listener->data;
+    struct client *c, *idle;
+
+    if (status < 0)
+        return;
+    if (s->http_clients >= s->http_clients_max && (idle = oldest_idle(s)))
+        close_client(idle);
+    c = accept_client(listener, CLIENT_HTTP);
+    if (c && (uv_read_start(&c->h.stream, alloc_request, on_request) < 0 ||
+              uv_timer_start(&c->timer, on_header_timeout, HTTP_HEADER_TIMEOUT_MS, 0) < 0))
         close_client(c);
 }
 
@@ -295,29 +395,28 @@ static void on_http_connection(uv_stream_t *listener, int status)
  */
 
 /* The socket's directory (/run/slipway) may not exist yet in a fresh container. A stale socket
- * from an earlier run of the container is replaced. */
-static int listen_unix(struct sw_health_server *s, const char *path)
+ * from an earlier run of the container is replaced; anything else at that path is left alone
+ * (sockfile.c). Returns a libuv error, or 1 with err when the path is someone else's. */
+static int listen_unix(struct sw_health_server *s, const char *path, sw_err *err)
 {
-    char *copy = strdup(path);
     int rc;
 
-    if (!copy)
-        return UV_ENOMEM;
-    if (mkdir(dirname(copy), 0755) < 0 && errno != EEXIST)
-        sw_debug("health_socket: mkdir: %s", strerror(errno));
-    free(copy);
-    unlink(path);
+    if (sw_sockfile_prepare(path, err) < 0)
+        return 1;
     rc = uv_pipe_init(s->loop, &s->unix_listener, 0);
     if (rc < 0)
         return rc;
     s->unix_open = true;
     s->unix_listener.data = s;
     rc = uv_pipe_bind(&s->unix_listener, path);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&s->unix_listener, 64, on_unix_connection);
-    if (rc == 0)
-        s->socket_path = strdup(path);
-    return rc;
+    if (rc < 0)
+        return rc;
+    s->socket_path = strdup(path);
+    if (!s->socket_path)
+        return UV_ENOMEM;
+    if (sw_sockfile_own(&s->socket_file, path, err) < 0)
+        sw_warn("health_socket %s: %s", path, err->msg); /* root can still ask */
+    return uv_listen((uv_stream_t *)&s->unix_listener, 64, on_unix_connection);
 }
 
 static int listen_http(struct sw_health_server *s, const char *spec)
@@ -351,6 +450,8 @@ int sw_health_server_start(struct sw_health_server **out, uv_loop_t *loop,
                            bool gating)
 {
     struct sw_health_server *s = calloc(1, sizeof *s);
+    struct rlimit fds;
+    sw_err err;
     int rc;
 
     *out = s;
@@ -362,11 +463,14 @@ int sw_health_server_start(struct sw_health_server **out, uv_loop_t *loop,
     s->cfg = cfg;
     s->req = req;
     s->gating = gating;
+    s->http_clients_max = HTTP_CLIENTS_MAX;
+    if (getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur / 4 < HTTP_CLIENTS_MAX)
+        s->http_clients_max = fds.rlim_cur >= 8 ? (unsigned)(fds.rlim_cur / 4) : 2;
     snprintf(s->state.line, sizeof s->state.line, "waiting for the database");
     /* Without a socket, `slipway health` checks the database itself: degraded, not broken. */
-    if (cfg->serve.health_socket && (rc = listen_unix(s, cfg->serve.health_socket)) < 0)
+    if (cfg->serve.health_socket && (rc = listen_unix(s, cfg->serve.health_socket, &err)) != 0)
         sw_warn("health_socket %s: %s (health will query the database directly)",
-                cfg->serve.health_socket, uv_strerror(rc));
+                cfg->serve.health_socket, rc > 0 ? err.msg : uv_strerror(rc));
     /* An HTTP probe that cannot be served would fail every readiness check: refuse to start. */
     if (cfg->serve.health_listen && (rc = listen_http(s, cfg->serve.health_listen)) < 0) {
         sw_error("health_listen %s: %s", cfg->serve.health_listen, uv_strerror(rc));
@@ -412,12 +516,17 @@ void sw_health_server_close(struct sw_health_server *s)
     for (struct client *c = s->clients; c; c = c->next_all)
         close_client(c);
     if (s->socket_path)
-        unlink(s->socket_path);
+        sw_sockfile_remove(&s->socket_file, s->socket_path);
+}
+
+bool sw_health_server_busy(const struct sw_health_server *s)
+{
+    return s && s->checking;
 }
 
 void sw_health_server_free(struct sw_health_server *s)
 {
-    if (!s)
+    if (!s || s->checking)
         return;
     free(s->socket_path);
     free(s);

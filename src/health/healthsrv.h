@@ -26,6 +26,9 @@ void sw_health_server_child_exited(struct sw_health_server *s, int code);
 /* Closes the listeners and open probes, removes the socket file. The loop must then run until
  * the handles are closed before sw_health_server_free(). Both accept NULL. */
 void sw_health_server_close(struct sw_health_server *s);
+/* True while a re-check runs on the thread pool: exit must not wait for it (sw_loop_abandon). */
+bool sw_health_server_busy(const struct sw_health_server *s);
+/* Frees s, unless a re-check still uses it: then it is left to the exiting process. */
 void sw_health_server_free(struct sw_health_server *s);
 
 #endif

@@ -1,4 +1,4 @@
-/* Migration files on disk: loading, content, ordering (SPEC.md "Migrations").
+/* Migration files on disk: loading, content, ordering (README "Migrations").
  * Pure file-system work: no database, so `slipway check` can use it offline. */
 #ifndef SLIPWAY_MIGDIR_MIGRATION_H
 #define SLIPWAY_MIGDIR_MIGRATION_H

@@ -1,5 +1,5 @@
 /* What an upgrade would do, from the files on disk and the history in the database: the
- * pending migrations and the validation findings (SPEC.md "Migrations"). Shared by
+ * pending migrations and the validation findings (README "Migrations"). Shared by
  * --upgrade, which acts on it, and status, which shows it. */
 #ifndef SLIPWAY_MIGRATE_PLAN_H
 #define SLIPWAY_MIGRATE_PLAN_H

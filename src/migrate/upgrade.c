@@ -1,6 +1,6 @@
 /* `slipway --upgrade`: under the upgrade lock, validate the history against the files, apply
  * the pending migrations one by one, then run the tasks whose version is behind
- * (SPEC.md "Migrations"). All of it on the session that holds the lock (pg/backend.h): if
+ * (README "Migrations"). All of it on the session that holds the lock (pg/backend.h): if
  * that session dies, the work dies with it. The lock, history, plan and task machinery live
  * in their own files; this one is the sequence and its messages. */
 #include "migrate/upgrade.h"

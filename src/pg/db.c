@@ -167,7 +167,9 @@ void sw_db_cleanup(struct sw_db *db, int64_t timeout_ms)
 /* ---- messages without secrets ------------------------------------------------------------ */
 
 /* Copies msg into err after prefix, one line: runs of newlines, tabs and spaces become one
- * space, trailing space goes, and every occurrence of password is replaced by "***". */
+ * space, trailing space goes, and every occurrence of password is replaced by "***". libpq
+ * puts its sentences on lines of their own ("Connection refused\n\tIs the server running"):
+ * a line that ends without punctuation gets a full stop before the next one. */
 static void set_redacted(sw_err *err, const char *prefix, const char *msg, const char *password)
 {
     size_t plen = password ? strlen(password) : 0;
@@ -180,7 +182,10 @@ static void set_redacted(sw_err *err, const char *prefix, const char *msg, const
             p += plen;
             continue;
         }
-        if (*p == '\n' || *p == '\t' || *p == '\r' || *p == ' ') {
+        if (*p == '\n' && n > 0 && p[1] && !strchr(" .:;?!", err->msg[n - 1])) {
+            err->msg[n++] = '.';
+            err->msg[n++] = ' ';
+        } else if (*p == '\n' || *p == '\t' || *p == '\r' || *p == ' ') {
             if (n > 0 && err->msg[n - 1] != ' ')
                 err->msg[n++] = ' ';
         } else {
@@ -326,13 +331,12 @@ static int connect_once(struct sw_db *db, const char *const *keys, const char *c
     return -1;
 }
 
+/* Only the retries are logged here: the last attempt's reason is the caller's one line. */
 static void log_attempt(const char *desc, const sw_err *reason, int64_t retry_ms)
 {
     if (retry_ms >= 0)
         sw_warn("cannot connect to database %s: %s; retrying in %lld ms", desc, reason->msg,
                 (long long)retry_ms);
-    else
-        sw_error("cannot connect to database %s: %s", desc, reason->msg);
 }
 
 static int64_t elapsed_ms(uv_loop_t *loop, uint64_t since)
@@ -364,9 +368,12 @@ static enum sw_db_connect_result connect_retrying(struct sw_db *db, const char *
         sw_pq->PQfinish(db->conn);
         db->conn = NULL;
         if (left <= 0) {
-            sw_err reason = *err; /* the last attempt's, already free of the password */
-            sw_err_set(err, "database %s unreachable for %lld ms: %s", desc,
-                       (long long)elapsed_ms(db->loop, start), reason.msg);
+            sw_err reason = *err;  /* the last attempt's, already free of the password */
+            if (cfg->wait_ms == 0) /* one attempt, no waiting to speak of */
+                sw_err_set(err, "database %s unreachable: %s", desc, reason.msg);
+            else
+                sw_err_set(err, "database %s unreachable for %lld ms: %s", desc,
+                           (long long)elapsed_ms(db->loop, start), reason.msg);
             return SW_DB_UNREACHABLE;
         }
         if (!sw_loop_sleep(db->loop, db->stop, backoff < left ? backoff : left))

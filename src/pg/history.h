@@ -1,4 +1,4 @@
-/* The tables slipway keeps in the database (SPEC.md "Migrations"): the migration history
+/* The tables slipway keeps in the database (README "Migrations"): the migration history
  * (name from [migrations] table, possibly schema-qualified) and slipway_tasks, which lives in
  * the same schema. Reading, creating and writing them; no policy. */
 #ifndef SLIPWAY_PG_HISTORY_H

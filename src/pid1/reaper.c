@@ -1,5 +1,7 @@
 #include "pid1/reaper.h"
 
+#include "base/log.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -10,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* PID 1 is every orphan's reaper already; elsewhere the nearest subreaper above gets them. */
 int sw_become_subreaper(void)
 {
     if (getpid() == 1)
@@ -17,6 +20,9 @@ int sw_become_subreaper(void)
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }
 
+/* Loops until waitpid has nothing more: SIGCHLDs coalesce, so one signal may stand for any
+ * number of exits, and every one of them must be reaped now or stay a zombie. 0 from waitpid
+ * means children remain, all running. */
 bool sw_reap_all(sw_exit_cb on_exit, void *arg)
 {
     for (;;) {
@@ -26,9 +32,14 @@ bool sw_reap_all(sw_exit_cb on_exit, void *arg)
             on_exit(pid, status, arg);
             continue;
         }
-        if (pid < 0 && errno == EINTR)
+        int e = errno;
+        if (pid == 0)
+            return false;
+        if (e == EINTR)
             continue;
-        return pid < 0 && errno == ECHILD;
+        if (e != ECHILD) /* EINVAL: a bug; said rather than taken for "children remain" */
+            sw_warn("waitpid: %s", strerror(e));
+        return e == ECHILD;
     }
 }
 
@@ -55,6 +66,11 @@ static pid_t parent_of(const char *pid)
     return ppid;
 }
 
+/* As PID 1, kill(-1) reaches every process of the PID namespace but us, `docker exec` sessions
+ * included. That is intended: serve mode calls this only once the server has exited or
+ * stop_timeout has expired, when the container is going away and the runtime would SIGKILL
+ * them anyway; being told first lets them exit cleanly. ESRCH (nothing left) is the normal case of
+ * the last round. */
 void sw_signal_descendants(int sig)
 {
     pid_t self = getpid();
@@ -62,12 +78,15 @@ void sw_signal_descendants(int sig)
     struct dirent *e;
 
     if (self == 1) {
-        kill(-1, sig);
+        if (kill(-1, sig) < 0 && errno != ESRCH)
+            sw_warn("cannot signal the processes left: %s", strerror(errno));
         return;
     }
     proc = opendir("/proc");
-    if (!proc)
+    if (!proc) {
+        sw_warn("cannot list the processes left (/proc): %s", strerror(errno));
         return;
+    }
     while ((e = readdir(proc))) {
         if (e->d_name[0] < '1' || e->d_name[0] > '9')
             continue;

@@ -14,6 +14,18 @@
  * turn; and standard signals (SIGCHLD, SIGTERM) come off the queue before real-time ones. */
 #define BATCHES_PER_WAKEUP 4
 
+/* A write to a broken pipe raises SIGPIPE "from" the writer itself (si_code SI_USER, si_pid
+ * our own pid, as kill() would); a terminal's SIGINT comes with SI_KERNEL and a fault with a
+ * positive, signal-specific code. */
+static enum sw_sig_origin origin_of(const struct signalfd_siginfo *info)
+{
+    int code = info->ssi_code;
+
+    if (code != SI_USER && code != SI_QUEUE && code != SI_TKILL)
+        return SW_SIG_KERNEL;
+    return (pid_t)info->ssi_pid == getpid() ? SW_SIG_SELF : SW_SIG_SENT;
+}
+
 static void on_readable(uv_poll_t *h, int status, int events)
 {
     struct sw_sigwatch *w = h->data;
@@ -25,7 +37,7 @@ static void on_readable(uv_poll_t *h, int status, int events)
         return;
     for (int b = 0; b < BATCHES_PER_WAKEUP && (n = read(w->fd, info, sizeof info)) > 0; b++)
         for (size_t i = 0; i < (size_t)n / sizeof info[0]; i++)
-            w->cb((int)info[i].ssi_signo, w->arg);
+            w->cb((int)info[i].ssi_signo, origin_of(&info[i]), w->arg);
     if (n < 0 && errno != EAGAIN && errno != EINTR)
         sw_warn("reading signals: %s", strerror(errno));
 }

@@ -12,7 +12,14 @@
 #include <signal.h>
 #include <uv.h>
 
-typedef void (*sw_sigwatch_cb)(int sig, void *arg);
+/* Who raised a signal, from its siginfo. */
+enum sw_sig_origin {
+    SW_SIG_SENT,   /* kill(), sigqueue() or tgkill() by another process (docker kill, kubelet) */
+    SW_SIG_SELF,   /* raised by the kernel for one of our own calls: SIGPIPE, SIGXFSZ of a write */
+    SW_SIG_KERNEL, /* everything else: SIGCHLD, a fault, a terminal's SIGINT/SIGWINCH, SIGIO */
+};
+
+typedef void (*sw_sigwatch_cb)(int sig, enum sw_sig_origin origin, void *arg);
 
 struct sw_sigwatch {
     uv_poll_t poll;

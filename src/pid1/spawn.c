@@ -1,6 +1,7 @@
 #include "pid1/spawn.h"
 
 #include "base/exitcodes.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +14,7 @@
 #include <unistd.h>
 
 /* What the child tells the parent through the close-on-exec pipe when it could not exec. */
-enum child_stage { STAGE_USER = 1, STAGE_EXEC = 2 };
+enum child_stage { STAGE_USER = 1, STAGE_EXEC = 2, STAGE_SETUP = 3 };
 struct child_report {
     int stage;
     int errnum;
@@ -71,44 +72,58 @@ static int drop_user(const struct sw_user *user)
 
 /* Nothing slipway set up may leak into the server: signal handlers, ignored signals and the
  * blocked mask all go back to their defaults, and inherited fds above stderr are closed
- * (but keep_fd, the close-on-exec report pipe, which exec itself closes). */
-static void reset_process_state(int keep_fd)
+ * (but keep_fd, the close-on-exec report pipe, which exec itself closes). -1 when the mask
+ * cannot be cleared: a server with every signal blocked could not be stopped. */
+static int reset_process_state(int keep_fd)
 {
     sigset_t none;
 
     for (int sig = 1; sig < NSIG; sig++)
         signal(sig, SIG_DFL); /* EINVAL for SIGKILL/SIGSTOP and glibc's internal ones: fine */
     sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+        return -1;
     for (int fd = STDERR_FILENO + 1; fd < keep_fd; fd++)
         close(fd);
     closefrom(keep_fd > STDERR_FILENO ? keep_fd + 1 : STDERR_FILENO + 1);
+    return 0;
 }
 
-/* Own process group, and the terminal's foreground group when stdin is one, so that Ctrl-C
- * and job control reach the server directly, as under tini. SIGTTOU is ignored around
- * tcsetpgrp(): a background group calling it would otherwise be stopped. */
-static void isolate_child(void)
+/* Own process group, and the terminal's foreground group when slipway had it, so that Ctrl-C
+ * and job control reach the server directly, as under tini. A slipway started in the
+ * background (`slipway -- cmd &`) leaves the terminal to the shell's job: taking it would
+ * leave the interactive shell without its terminal. SIGTTOU is ignored around tcsetpgrp():
+ * a call from a group that is not yet the foreground one would otherwise stop us. */
+static int isolate_child(bool foreground)
 {
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
 
-    setpgid(0, 0);
+    /* As tini does: without its own group the server would miss every signal slipway sends
+     * to the group (kill(-pid) fails with ESRCH), so this is fatal. */
+    if (setpgid(0, 0) < 0)
+        return -1;
+    if (!foreground)
+        return 0;
     sigaction(SIGTTOU, &ign, &old);
-    if (isatty(STDIN_FILENO))
-        tcsetpgrp(STDIN_FILENO, getpgrp()); /* ENOTTY/ENXIO: no controlling terminal, fine */
+    tcsetpgrp(STDIN_FILENO, getpgrp());
     sigaction(SIGTTOU, &old, NULL);
+    return 0;
 }
 
-static void child_main(char *const argv[], const struct sw_user *user, int report_fd)
+static void child_main(char *const argv[], const struct sw_user *user, int report_fd,
+                       bool foreground)
 {
-    struct child_report r = {STAGE_USER, 0};
+    struct child_report r = {STAGE_EXEC, 0};
 
-    isolate_child();
-    if (drop_user(user) == 0) {
+    if (isolate_child(foreground) < 0) {
+        r.stage = STAGE_SETUP;
+    } else if (drop_user(user) < 0) {
+        r.stage = STAGE_USER;
+    } else if (reset_process_state(report_fd) < 0) {
+        r.stage = STAGE_SETUP;
+    } else {
         /* report_fd is close-on-exec: a successful exec closes it and the parent reads EOF. */
-        reset_process_state(report_fd);
         execvp(argv[0], argv);
-        r.stage = STAGE_EXEC;
     }
     r.errnum = errno;
     if (write(report_fd, &r, sizeof r) != (ssize_t)sizeof r) {
@@ -126,6 +141,12 @@ static void describe_failure(const struct child_report *r, const char *cmd, int 
                    strerror(r->errnum));
         return;
     }
+    if (r->stage == STAGE_SETUP) {
+        *exit_code = SW_EXIT_NOEXEC;
+        sw_err_set(err, "cannot prepare the process group and signals for '%s': %s", cmd,
+                   strerror(r->errnum));
+        return;
+    }
     *exit_code = sw_exec_failure_code(r->errnum);
     sw_err_set(err, "cannot run '%s': %s", cmd,
                *exit_code == SW_EXIT_NOTFOUND ? "command not found" : strerror(r->errnum));
@@ -138,6 +159,9 @@ pid_t sw_spawn(char *const argv[], const struct sw_user *user, int *exit_code, s
     struct child_report r;
     ssize_t n;
     pid_t pid;
+    /* Asked before fork: once the parent moved the child to its own group (below), the child
+     * could no longer tell. No terminal on stdin (ENOTTY) reads as background. */
+    bool foreground = tcgetpgrp(STDIN_FILENO) == getpgrp();
 
     *exit_code = 0;
     if (pipe2(fds, O_CLOEXEC) < 0) {
@@ -147,11 +171,17 @@ pid_t sw_spawn(char *const argv[], const struct sw_user *user, int *exit_code, s
     /* Block every signal across fork(): until the child has reset its handlers, a signal
      * would run the event loop's handler in the child and write into the parent's loop. */
     sigfillset(&all);
-    sigprocmask(SIG_SETMASK, &all, &old);
+    if (sigprocmask(SIG_SETMASK, &all, &old) < 0) {
+        sw_err_set(err, "cannot block signals: %s", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
     pid = fork();
     if (pid == 0)
-        child_main(argv, user, fds[1]);
-    sigprocmask(SIG_SETMASK, &old, NULL);
+        child_main(argv, user, fds[1], foreground);
+    if (sigprocmask(SIG_SETMASK, &old, NULL) < 0)
+        sw_warn("cannot restore the signal mask: %s", strerror(errno));
     close(fds[1]);
     if (pid < 0) {
         sw_err_set(err, "fork: %s", strerror(errno));
@@ -159,8 +189,10 @@ pid_t sw_spawn(char *const argv[], const struct sw_user *user, int *exit_code, s
         return -1;
     }
     /* The parent also puts the child in its group, so that a signal forwarded to the group
-     * right after we return cannot miss it (the usual setpgid race). */
-    setpgid(pid, pid);
+     * right after we return cannot miss it (the usual setpgid race). EACCES: the child has
+     * exec'd, having done it itself; ESRCH: it has already exited. */
+    if (setpgid(pid, pid) < 0 && errno != EACCES && errno != ESRCH)
+        sw_warn("cannot put the server in its own process group: %s", strerror(errno));
     do
         n = read(fds[0], &r, sizeof r);
     while (n < 0 && errno == EINTR);
@@ -172,13 +204,15 @@ pid_t sw_spawn(char *const argv[], const struct sw_user *user, int *exit_code, s
 
 int sw_exec(char *const argv[], const struct sw_user *user, sw_err *err)
 {
-    struct child_report r = {STAGE_USER, 0};
+    struct child_report r = {STAGE_EXEC, 0};
     int code;
 
-    if (drop_user(user) == 0) {
-        reset_process_state(-1);
+    if (drop_user(user) < 0) {
+        r.stage = STAGE_USER;
+    } else if (reset_process_state(-1) < 0) {
+        r.stage = STAGE_SETUP;
+    } else {
         execvp(argv[0], argv);
-        r.stage = STAGE_EXEC;
     }
     r.errnum = errno;
     describe_failure(&r, argv[0], &code, err);

@@ -1,4 +1,4 @@
-/* Serve mode: slipway as the container's PID 1 (SPEC.md "Serve mode, as PID 1").
+/* Serve mode: slipway as the container's PID 1 (README "Serve mode, as PID 1").
  *
  * Why our own fork/exec and waitpid(-1) instead of uv_spawn: libuv reaps only the children it
  * spawned, each with waitpid(pid), from its own SIGCHLD watcher. A PID 1 must reap every
@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "base/loop.h"
 #include "base/termlog.h"
+#include "config/cli.h"
 #include "health/gate.h"
 #include "health/health.h"
 #include "health/healthsrv.h"
@@ -48,22 +49,16 @@ struct supervisor {
     struct sw_health_server *health; /* NULL when there is nothing to answer about */
 };
 
-/* Synchronous signals concern slipway itself, SIGCHLD is ours to act on, SIGKILL and SIGSTOP
- * cannot be caught, and glibc reserves 32 and 33; everything else is forwarded. SIGTTIN and
- * SIGTTOU are ignored, as in tini: background job control must never stop PID 1. */
-static bool forwardable(int sig)
+/* SIGKILL and SIGSTOP cannot be caught and glibc reserves 32 and 33; SIGCHLD is ours to act
+ * on. SIGTTIN and SIGTTOU are ignored, as in tini: background job control must never stop PID
+ * 1. Everything else is watched, the fault signals (SEGV, ABRT…) included: a real fault in
+ * slipway still crashes it, because the kernel forces a blocked fault signal through with its
+ * default action; only one that another process sent arrives here, to be forwarded. */
+static bool watched(int sig)
 {
     switch (sig) {
-    case SIGSEGV:
-    case SIGBUS:
-    case SIGFPE:
-    case SIGILL:
-    case SIGTRAP:
-    case SIGSYS:
-    case SIGABRT:
     case SIGKILL:
     case SIGSTOP:
-    case SIGCHLD:
     case SIGTTIN:
     case SIGTTOU:
         return false;
@@ -72,9 +67,25 @@ static bool forwardable(int sig)
     }
 }
 
+static bool is_fault(int sig)
+{
+    return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP ||
+           sig == SIGSYS || sig == SIGABRT;
+}
+
+/* Only TERM and the configured stop_signal mean "stop this container" (what docker stop and
+ * the kubelet send): INT and QUIT are forwarded like any other signal, so a JVM's thread dump
+ * on QUIT does not start stop_timeout. */
 static bool is_stop_signal(const struct supervisor *s, int sig)
 {
-    return sig == SIGTERM || sig == SIGINT || sig == SIGQUIT || sig == s->cfg->serve.stop_signal;
+    return sig == SIGTERM || sig == s->cfg->serve.stop_signal;
+}
+
+/* Before the server runs, INT and QUIT end the wait too: there is nothing to forward them to,
+ * and Ctrl-C must not be lost. */
+static bool ends_gate(const struct supervisor *s, int sig)
+{
+    return is_stop_signal(s, sig) || sig == SIGINT || sig == SIGQUIT;
 }
 
 static void kill_everything(struct supervisor *s)
@@ -88,9 +99,9 @@ static void kill_everything(struct supervisor *s)
 static void on_stop_timeout(uv_timer_t *t)
 {
     struct supervisor *s = t->data;
-    sw_warn("stop_timeout (%lld ms) expired: sending SIGKILL to what is left",
+    kill_everything(s); /* first: the warning is only a log line, the kill is the point */
+    sw_warn("stop_timeout (%lld ms) expired: sent SIGKILL to what was left",
             (long long)s->cfg->serve.stop_timeout_ms);
-    kill_everything(s);
 }
 
 /* Starts the grace period after the first stop signal or after the server exited. */
@@ -107,18 +118,23 @@ static void begin_stop(struct supervisor *s)
         kill_everything(s); /* cannot time the grace period: do not let it run forever */
 }
 
+/* signal_map rewrites what is sent (TERM:QUIT for a server that stops gracefully on QUIT,
+ * under a platform that only sends TERM); what was received still decides whether the
+ * container is stopping. */
 static void forward(struct supervisor *s, int sig)
 {
+    int out = sw_signal_map_apply(&s->cfg->serve.signal_map, sig);
+
     if (s->child == 0) {
         /* Still waiting on the gate: nothing to forward to, a stop signal ends the wait. */
-        if (is_stop_signal(s, sig))
+        if (ends_gate(s, sig))
             s->gate_stop = sig;
         return;
     }
     if (s->child_done) {
-        sw_signal_descendants(sig); /* draining leftovers: they get what we get */
-    } else if (kill(s->cfg->serve.signal_group ? -s->child : s->child, sig) < 0 && errno != ESRCH) {
-        sw_warn("cannot forward signal %d: %s", sig, strerror(errno));
+        sw_signal_descendants(out); /* draining leftovers: they get what we get */
+    } else if (kill(s->cfg->serve.signal_group ? -s->child : s->child, out) < 0 && errno != ESRCH) {
+        sw_warn("cannot forward signal %d: %s", out, strerror(errno));
     }
     if (is_stop_signal(s, sig))
         begin_stop(s);
@@ -169,10 +185,14 @@ static void on_sigchld(struct supervisor *s)
     }
 }
 
-static void on_signal(int sig, void *arg)
+static void on_signal(int sig, enum sw_sig_origin origin, void *arg)
 {
     if (sig == SIGCHLD)
         on_sigchld(arg);
+    else if (origin == SW_SIG_SELF)
+        return; /* SIGPIPE of a log line to a stderr nobody reads: the write failed, that's all */
+    else if (is_fault(sig) && origin != SW_SIG_SENT)
+        sw_debug("signal %d concerns slipway itself, not forwarded", sig); /* e.g. a BUS_MCEERR */
     else
         forward(arg, sig);
 }
@@ -186,7 +206,7 @@ static int watch_signals(struct supervisor *s)
         return -1;
     sigemptyset(&set);
     for (int sig = 1; sig < NSIG; sig++)
-        if (sig == SIGCHLD || forwardable(sig))
+        if (watched(sig))
             sigaddset(&set, sig);
     if (sw_sigwatch_start(&s->signals, s->loop, &set, on_signal, s) < 0)
         return -1;
@@ -224,15 +244,20 @@ static int supervise(struct supervisor *s, char **argv, const struct sw_user *us
         sw_error("%s", err.msg);
         return SW_EXIT_NOEXEC;
     }
-    if (exec_code)
+    if (exec_code) {
         sw_error("%s", err.msg);
-    else
+        if (exec_code == SW_EXIT_NOTFOUND && sw_cli_subcommand_near(argv[0]))
+            sw_info("hint: did you mean the subcommand 'slipway %s'?",
+                    sw_cli_subcommand_near(argv[0]));
+    } else {
         sw_event(SW_LOG_DEBUG, "server_started", SW_FIELDS(SW_NUM("pid", s->child)),
                  "server started: pid %d", (int)s->child);
+    }
     if (!exec_code && s->health)
         sw_health_server_set_running(s->health, true);
-    if (uv_run(s->loop, UV_RUN_DEFAULT) < 0)
-        return SW_EXIT_FAIL;
+    /* Returns once on_sigchld has seen the server and every descendant gone (uv_stop); its
+     * value (whether handles remain) is sw_serve's to act on, by closing them. */
+    uv_run(s->loop, UV_RUN_DEFAULT);
     return exited(s);
 }
 
@@ -269,8 +294,10 @@ int sw_serve(const struct sw_config *cfg, char **cmdline)
     struct sw_requirements req = {0};
     struct sw_user user = {0};
     sw_err err;
+    bool abandoned;
     int code;
 
+    sw_log_never_block();
     if (!argv) {
         sw_error("nothing to serve: give a COMMAND or set [serve] command in the config");
         return SW_EXIT_USAGE;
@@ -290,7 +317,11 @@ int sw_serve(const struct sw_config *cfg, char **cmdline)
         code = supervise(&s, argv, &user);
     sw_health_server_close(s.health);
     sw_sigwatch_close(&s.signals);
-    sw_loop_close(s.loop);
+    abandoned = sw_health_server_busy(s.health);
+    if (abandoned)
+        sw_loop_abandon(s.loop); /* a re-check stuck on the database must not hold up the exit */
+    else
+        sw_loop_close(s.loop);
     sw_health_server_free(s.health);
     sw_requirements_free(&req);
     if (code == SW_EXIT_OK && cfg->serve.exec) {
@@ -299,5 +330,11 @@ int sw_serve(const struct sw_config *cfg, char **cmdline)
         sw_error("%s", err.msg);
     }
     sw_user_free(&user);
+    if (abandoned) {
+        /* exit() would run libuv's library destructor, which joins the thread pool: that is,
+         * waits for the stuck re-check after all. */
+        fflush(NULL);
+        _exit(code);
+    }
     return code;
 }

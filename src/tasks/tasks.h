@@ -1,4 +1,4 @@
-/* Running one [task "name"] (SPEC.md "Migrations", "Configuration").
+/* Running one [task "name"] (README "Migrations", "Configuration").
  *
  * The task runs in its own process group (sw_spawn), with the stdio of slipway unless
  * tee_pid1 is set: then its stdout/stderr also go to PID 1's, the container log. Its exit is learnt

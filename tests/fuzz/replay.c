@@ -1,7 +1,9 @@
 /* A main() for the fuzz targets without libFuzzer: runs each file of the directories (or the
  * files) given, once. Lets every build - gcc, sanitizers, valgrind - replay the seed corpora
- * and every past crash (regressions/) as an ordinary test. A missing directory is skipped:
- * regressions/<target> only exists once that target has found something. */
+ * and every past crash (regressions/) as an ordinary test. The first path is the seed corpus:
+ * it must exist and hold inputs, or the test would pass having replayed nothing. A missing
+ * later path is skipped: regressions/<target> only exists once that target has found
+ * something. */
 #include "fuzz.h"
 
 #include <dirent.h>
@@ -44,8 +46,10 @@ static int run_path(const char *path)
     struct dirent **names;
     int n;
 
-    if (stat(path, &st) < 0 && errno == ENOENT)
+    if (stat(path, &st) < 0) {
+        FUZZ_ASSERT(errno == ENOENT, "%s: %s", path, strerror(errno));
         return 0;
+    }
     if (!S_ISDIR(st.st_mode)) {
         run_file(path);
         return 1;
@@ -72,8 +76,11 @@ int main(int argc, char **argv)
 
     if (LLVMFuzzerInitialize)
         LLVMFuzzerInitialize(&argc, &argv);
-    for (int i = 1; i < argc; i++)
-        count += run_path(argv[i]);
+    for (int i = 1; i < argc; i++) {
+        int n = run_path(argv[i]);
+        FUZZ_ASSERT(i > 1 || n > 0, "%s: the seed corpus is missing or empty", argv[i]);
+        count += n;
+    }
     printf("%d input(s) replayed\n", count);
     return 0;
 }

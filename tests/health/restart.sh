@@ -22,24 +22,29 @@ wait = 30s
 dir = $TMP/mig
 INI
 
+# The supervisor's waiting connection, as the server sees it.
+waiting() {
+    psql -X -A -t -q -h "$pgdir" -p "$port" -U postgres -d postgres -c \
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'slipway wait%'" 2>/dev/null
+}
+waiting_is() { [ "$(waiting)" = "$1" ]; }
+
 "$SLIPWAY" -c "$TMP/s.ini" -- sh -c "touch '$TMP/started'; exec sleep 60" 2>"$TMP/sup.log" &
 sup=$!
-sleep 0.7
+wait_for 30 waiting_is 1
+ok $? "the supervisor is connected and waiting"
 "$SRCDIR/tests/lib/pg.sh" restart "$pgdir"
 ok $? "PostgreSQL restarted (fast) under a waiting supervisor"
-sleep 0.5
-kill -0 "$sup"
-ok $? "the supervisor is still waiting"
-[ ! -e "$TMP/started" ]
+wait_for 30 grep -q reconnecting "$TMP/sup.log" && wait_for 30 waiting_is 1
+ok $? "the supervisor noticed, reconnected and waits again"
+alive "$sup" && [ ! -e "$TMP/started" ]
 ok $? "and has not started the server"
 "$SLIPWAY" -q -c "$TMP/s.ini" --upgrade
 is "$?" 0 "upgrade after the restart"
-for _ in $(seq 300); do [ -e "$TMP/started" ] && break; sleep 0.01; done
-[ -e "$TMP/started" ]
+wait_for 10 test -e "$TMP/started"
 ok $? "the server starts after the upgrade"
 like "$(cat "$TMP/sup.log")" "reconnecting" "the supervisor said it lost the connection and reconnected"
-kill -TERM "$sup"
-wait "$sup"
-is "$?" 143 "server stopped by SIGTERM: 143"
+signal_and_wait "$sup" TERM
+is "$RC" 143 "server stopped by SIGTERM: 143"
 
 done_testing

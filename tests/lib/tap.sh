@@ -14,6 +14,13 @@ ok() { # ok CONDITION_EXIT_STATUS DESCRIPTION
     else
         TAP_FAILED=$((TAP_FAILED + 1))
         echo "not ok $TAP_N - $2"
+        # The mutation check needs only the first failure: the rest would cost it time.
+        if [ -n "${SLIPWAY_TAP_BAIL:-}" ]; then
+            echo "Bail out! stopping at the first failure (SLIPWAY_TAP_BAIL)"
+            # Background processes hold the TAP pipe open: meson would wait for them.
+            kill -TERM $(jobs -p) 2>/dev/null
+            exit 1
+        fi
     fi
 }
 
@@ -40,13 +47,47 @@ done_testing() {
 # Milliseconds since the epoch, for latency checks with generous bounds.
 now_ms() { date +%s%3N; }
 
-# signal_and_wait PID SIG: sends SIG to PID (a child of this shell) and waits for it; sets
-# RC to its exit code and ELAPSED to the milliseconds from the signal to its exit.
+# wait_for SECONDS COMMAND...: runs COMMAND every 20 ms until it succeeds; fails after SECONDS
+# (a generous bound: the event is what the test waits for, never the time).
+wait_for() {
+    local deadline=$(($(now_ms) + $1 * 1000))
+    shift
+    until "$@"; do
+        [ "$(now_ms)" -lt "$deadline" ] || return 1
+        sleep 0.02
+    done
+}
+
+gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# wait_exit PID SECONDS: waits for PID (a child of this shell) to exit; sets RC to its exit
+# code, or to "timeout" (and SIGKILLs it) when it is still running after SECONDS.
+wait_exit() {
+    if wait_for "$2" gone "$1"; then
+        wait "$1"
+        RC=$?
+    else
+        kill -KILL "$1" 2>/dev/null
+        wait "$1"
+        RC=timeout
+    fi
+}
+
+# signal_and_wait PID SIG [CHILD]: sends SIG to PID and waits for CHILD (default PID, a child
+# of this shell) to exit, 10 s at most (a stop takes milliseconds; a broken one must fail the
+# check well within meson's timeout); sets RC to its exit code (or "timeout") and ELAPSED to
+# the milliseconds from the signal to its exit.
 signal_and_wait() {
     local t0
     t0=$(now_ms)
     kill -"$2" "$1"
-    wait "$1"
-    RC=$?
+    wait_exit "${3:-$1}" 10
     ELAPSED=$(($(now_ms) - t0))
+}
+
+# alive PID: the process exists and is not a zombie (for a negative check's subject).
+alive() {
+    local state
+    state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)
+    [ -n "$state" ] && [ "$state" != Z ]
 }

@@ -16,14 +16,14 @@ os.dup2(fd, 7, inheritable=True)
 os.execv(sys.argv[1], [sys.argv[1], "--", sys.argv[2], sys.argv[3], "exit-on-term"])
 PY
 sup=$!
-for _ in $(seq 500); do [ -f "$TMP/rec/state" ] && break; sleep 0.01; done
+wait_for 10 test -f "$TMP/rec/state"
+ok $? "the recorder started under slipway"
 state=$(cat "$TMP/rec/state")
 like "$state" $'blocked\n' "signals blocked by slipway's parent are unblocked in the server"
 like "$state" $'ignored\n' "signals ignored by slipway's parent are default in the server"
 like "$state" $'fds 0 1 2\n' "fd 7 inherited by slipway does not reach the server"
-kill -TERM "$sup"
-wait "$sup"
-is "$?" 0 "clean exit"
+signal_and_wait "$sup" TERM
+is "$RC" 0 "clean exit"
 
 printf '[serve]\nuser = nobody\n' >"$TMP/user.ini"
 out=$("$SLIPWAY" -c "$TMP/user.ini" -- sh -c 'echo "$(id -u) $(id -g) $HOME"')
@@ -46,14 +46,70 @@ is "$?" 4 "exec = true: the exit code is the server's own"
 is "$?" 127 "exec = true: not found is 127"
 
 # docker run -it: an interactive shell under slipway on a terminal gets the foreground group,
-# so job control works and Ctrl-C reaches it (and not slipway).
-if command -v script >/dev/null; then
-    out=$( (sleep 0.5; printf 'sleep 30\n'; sleep 0.5; printf '\003'; sleep 0.3; printf 'exit 7\n') |
-        timeout 20 script -qefc "$SLIPWAY -- bash --norc --noprofile -i" /dev/null 2>&1)
-    rc=$?
-    is "$rc" 7 "interactive bash on a pty: Ctrl-C interrupts sleep, bash goes on and exits 7"
-    unlike "$out" "cannot set terminal process group" "no job-control warning from bash"
-    unlike "$out" "no job control" "bash has job control"
-fi
+# so job control works and Ctrl-C reaches it (and not slipway). Driven through a pty by
+# python, which waits for each event (the prompt, the sleep running) rather than for time.
+cat >"$TMP/interactive.py" <<'PY'
+import os, pty, select, sys, time
+
+slipway, log = sys.argv[1], sys.argv[2]
+os.environ["PS1"] = "pty-test$ "
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(slipway, [slipway, "--", "bash", "--norc", "--noprofile", "-i"])
+out = b""
+
+def expect(what, seconds=20):
+    """Reads until the output holds WHAT a new time (after the previous match)."""
+    global out
+    deadline = time.monotonic() + seconds
+    while what not in out:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise SystemExit(f"timeout waiting for {what!r}")
+        try:
+            out += os.read(fd, 4096)
+        except OSError:
+            raise SystemExit(f"pty closed before {what!r}")
+    kept = out[out.index(what) + len(what):]
+    with open(log, "ab") as f:
+        f.write(out[: len(out) - len(kept)])
+    out = kept
+
+def children(ppid):
+    found = []
+    for p in os.listdir("/proc"):
+        try:
+            stat = open(f"/proc/{p}/stat").read()
+        except OSError:
+            continue
+        name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+        if p.isdigit() and int(rest[1]) == ppid:
+            found.append((int(p), name))
+    return found
+
+def until(cond, seconds=20):
+    deadline = time.monotonic() + seconds
+    while not cond():
+        if time.monotonic() > deadline:
+            raise SystemExit("timeout waiting for a process")
+        time.sleep(0.02)
+
+expect(b"pty-test$ ")
+bash = [p for p, n in children(pid) if n == "bash"]
+os.write(fd, b"sleep 30\n")
+until(lambda: any(n == "sleep" for p, n in children(bash[0])))
+os.write(fd, b"\x03")
+expect(b"pty-test$ ")
+until(lambda: not any(n == "sleep" for p, n in children(bash[0])))
+os.write(fd, b"exit 7\n")
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+PY
+rc=$(timeout 60 python3 "$TMP/interactive.py" "$SLIPWAY" "$TMP/pty.log" 2>&1)
+is "$rc" 7 "interactive bash on a pty: Ctrl-C interrupts sleep, bash goes on and exits 7"
+out=$(cat "$TMP/pty.log" 2>/dev/null)
+like "$out" "sleep 30" "the session was recorded"
+unlike "$out" "cannot set terminal process group" "no job-control warning from bash"
+unlike "$out" "no job control" "bash has job control"
 
 done_testing

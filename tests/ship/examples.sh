@@ -16,7 +16,7 @@ import yaml
 
 src, writable = sys.argv[1], set(sys.argv[2].split())
 ex = os.path.join(src, "examples")
-SUBCOMMANDS = {"health", "status", "wait", "check", "task"}  # SPEC.md's command line
+SUBCOMMANDS = {"health", "status", "wait", "check", "task"}  # the README's "Usage"
 
 
 def check(cond, desc, detail=""):

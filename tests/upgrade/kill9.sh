@@ -16,16 +16,21 @@ for v in $(seq 2 30); do
     fi
 done
 
-killed=0
+# The kill lands at a random moment (that is the point); each upgrader either died of it (137)
+# or had finished before it came (0).
+killed=0 odd=
 for i in $(seq 1 8); do
     "$SLIPWAY" -c "$CONF" --upgrade >"$TMP/k$i.log" 2>&1 &
     pid=$!
     sleep "0.$((RANDOM % 4 + 1))"
     kill -KILL "$pid" 2>/dev/null && killed=$((killed + 1))
     { wait "$pid"; } 2>/dev/null
+    rc=$?
+    [ "$rc" = 137 ] || [ "$rc" = 0 ] || odd="$odd k$i:$rc"
 done
 [ "$killed" -gt 0 ]
 ok $? "$killed of 8 upgraders were killed midway"
+is "$odd" "" "each upgrader was killed (137) or had finished (0)"
 
 sw --upgrade
 is "$RC" 0 "the rerun after the kills exits 0"
@@ -47,9 +52,10 @@ wait_running '%pg_sleep(1)%'
 ok $? "the slow migration is running"
 kill -KILL "$pid"
 { wait "$pid"; } 2>/dev/null
+is "$?" 137 "the upgrader died of the SIGKILL"
 sw --upgrade
 is "$RC" 0 "the upgrader after the kill exits 0"
-for _ in $(seq 50); do [ "$(running '%pg_sleep(1)%')" = 0 ] && break; sleep 0.1; done
+wait_for 10 eval '[ "$(running "%pg_sleep(1)%")" = 0 ]'
 is "$(running '%pg_sleep(1)%')" 0 "the killed upgrader's session has ended"
 is "$(q "SELECT count(*) FROM ledger")" 1 "the migration ran once"
 is "$(q "SELECT count(*) FROM slipway_migrations WHERE success")" 32 "and is recorded once"

@@ -48,6 +48,12 @@ run "host=127.0.0.1 port=$PGPORT password='$pw" 2 "an unterminated quote too" --
 printf 'SELECT * FROM missing_table;\n' >"$MIG/0002_fails.sql"
 run "$uri" 1 "a failing migration" --log-format json --upgrade
 rm "$MIG/0002_fails.sql"
+# The server's error quotes the failing value: here the password itself (a migration that
+# sets a role's password from the same secret, say). The database layer blanks it out.
+printf "SELECT '%s'::int;\n" "$pw" >"$MIG/0002_echo.sql"
+run "$uri" 1 "a migration whose error quotes the password" --upgrade
+like "$OUT" 'invalid input syntax for type integer: "***"' "the server's message is shown, the password blanked out"
+rm "$MIG/0002_echo.sql"
 DATABASE_URL=$uri SLIPWAY_MIGRATIONS_DIR=$MIG "$SLIPWAY" -c /dev/null --log-format json status --json >>"$all" 2>&1
 is "$?" 0 "status with DATABASE_URL"
 

@@ -25,9 +25,8 @@ printf -- '-- slipway:no-transaction\nCREATE TABLE nt (x int);\nSELECT pg_sleep(
 pid=$!
 wait_running '%pg_sleep(30)%'
 ok $? "the no-transaction migration is running"
-kill -INT "$pid"
-wait "$pid"
-is "$?" 130 "exit 128+SIGINT"
+signal_and_wait "$pid" INT
+is "$RC" 130 "exit 128+SIGINT"
 is "$(q "SELECT statements_done || ' ' || success FROM slipway_migrations WHERE version = '{1}'")" \
     "1 false" "the first statement is recorded, the cancelled one is not"
 is "$(advisory_locks)" 0 "the lock is free"

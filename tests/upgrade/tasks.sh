@@ -52,39 +52,51 @@ like "$OUT" "task 'missing' failed: cannot run '/nonexistent/tool'" "with the re
 
 write_config '[task "slow"]' 'command = sleep 30' 'version = 1' 'timeout = 500ms'
 t0=$(now_ms)
-sw --upgrade
+# Bounded: a timeout that never fires must fail these checks, not wait out the sleep.
+timeout -s KILL 10 "$SLIPWAY" -c "$CONF" --upgrade >"$LOG" 2>&1
+RC=$? OUT=$(cat "$LOG")
 elapsed=$(($(now_ms) - t0))
 is "$RC" 1 "a task over its timeout exits 1"
 like "$OUT" "task 'slow' failed: timed out after 500 ms" "says it timed out"
 [ "$elapsed" -lt 5000 ]
 ok $? "killed at the timeout (${elapsed} ms)"
 
+# Task scripts say they are ready (traps set) by writing their pid.
 marker=$TMP/term.log
-write_config '[task "trap"]' \
-    "command = sh -c \"trap 'echo got-TERM > $marker; exit 0' TERM; while :; do sleep 0.1; done\"" \
-    'version = 1'
+cat >"$TMP/trap.sh" <<SH
+trap 'echo got-TERM > $marker; exit 0' TERM
+echo \$\$ >$TMP/trap.ready
+while :; do sleep 0.1; done
+SH
+write_config '[task "trap"]' "command = sh $TMP/trap.sh" 'version = 1'
 "$SLIPWAY" -c "$CONF" --upgrade >"$LOG" 2>&1 &
 pid=$!
-for _ in $(seq 100); do pgrep -f "got-TERM" >/dev/null && break; sleep 0.1; done
+wait_for 30 test -s "$TMP/trap.ready"
+ok $? "the task runs"
 is "$(advisory_locks)" 1 "the upgrade lock is held while a task runs"
-kill -TERM "$pid"
-wait "$pid"
-is "$?" 143 "SIGTERM during a task exits 143"
+signal_and_wait "$pid" TERM
+is "$RC" 143 "SIGTERM during a task exits 143"
 is "$(cat "$marker" 2>/dev/null)" got-TERM "the task received SIGTERM"
 is "$(q "SELECT count(*) FROM slipway_tasks WHERE name = 'trap'")" 0 "a stopped task is not recorded"
 
-write_config '[serve]' 'stop_timeout = 500ms' '[task "stubborn"]' \
-    "command = sh -c \"trap '' TERM; sleep 30; echo stubborn\"" 'version = 1'
+cat >"$TMP/stubborn.sh" <<SH
+trap '' TERM
+echo \$\$ >$TMP/stubborn.ready
+exec sleep 30
+SH
+write_config '[serve]' 'stop_timeout = 500ms' '[task "stubborn"]' "command = sh $TMP/stubborn.sh" 'version = 1'
 "$SLIPWAY" -c "$CONF" --upgrade >"$LOG" 2>&1 &
 pid=$!
-for _ in $(seq 100); do pgrep -f "echo stubborn" >/dev/null && break; sleep 0.1; done
-sleep 0.2
+wait_for 30 test -s "$TMP/stubborn.ready"
+task=$(cat "$TMP/stubborn.ready")
+alive "$task"
+ok $? "the TERM-ignoring task runs (pid $task)"
 signal_and_wait "$pid" TERM
 is "$RC" 143 "a task ignoring SIGTERM: exit 143"
 [ "$ELAPSED" -ge 400 ] && [ "$ELAPSED" -lt 3000 ]
 ok $? "after stop_timeout = 500ms (${ELAPSED} ms)"
 like "$(cat "$LOG")" "killing it" "the SIGKILL is logged"
-pgrep -f "echo stubborn" >/dev/null
-ok $((!$?)) "no task process is left"
+! alive "$task"
+ok $? "no task process is left"
 
 done_testing

@@ -33,7 +33,7 @@ write_config "lock_wait = 1s"
 psql -X -q -d "$DB" -c "SELECT pg_advisory_lock(1936484720, hashtext('slipway_migrations'))" \
     -c "SELECT pg_sleep(20)" >/dev/null 2>&1 &
 holder=$!
-for _ in $(seq 100); do [ "$(advisory_locks)" = 1 ] && break; sleep 0.1; done
+wait_for 10 eval '[ "$(advisory_locks)" = 1 ]'
 is "$(advisory_locks)" 1 "psql holds the lock"
 t0=$(now_ms)
 sw --upgrade
@@ -52,12 +52,14 @@ like "$OUT" '"application_name":"psql"' "status names the holder"
 write_config "lock_wait = infinity"
 "$SLIPWAY" -c "$CONF" --upgrade >"$LOG" 2>&1 &
 waiter=$!
-sleep 1
+wait_for 30 grep -q "waiting for the upgrade lock" "$LOG"
+ok $? "the upgrader waits for the lock"
 kill "$holder"
 wait "$holder"
+is "$?" 143 "the psql holding the lock is stopped"
 psql -X -q -d "$DB" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'psql' AND pid <> pg_backend_pid()" >/dev/null
-wait "$waiter"
-is "$?" 0 "a waiting upgrader proceeds once the lock is free"
+wait_exit "$waiter" 30
+is "$RC" 0 "a waiting upgrader proceeds once the lock is free"
 is "$(q "SELECT to_regclass('w') IS NOT NULL")" t "and applies the migrations"
 
 done_testing

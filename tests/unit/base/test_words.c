@@ -45,12 +45,10 @@ static void check_split(const char *in, const char *const *want)
     for (size_t i = 0; i < nwant && i < ngot; i++) {
         if (strcmp(got[i], want[i]) != 0) {
             same = false;
-            TAP_OK(false, "[%s] word %zu is [%s] (got [%s])", show(in), i, show(want[i]),
-                   show(got[i]));
+            printf("#   word %zu is [%s], want [%s]\n", i, show(got[i]), show(want[i]));
         }
     }
-    if (same && ngot == nwant)
-        TAP_OK(true, "[%s] words are exact", show(in));
+    TAP_OK(same, "[%s] words are exact", show(in));
     sw_words_free(got);
 }
 
@@ -216,7 +214,6 @@ int main(void)
     backslashes();
     errors();
     dense();
-    sw_words_free(NULL);
-    TAP_OK(true, "sw_words_free(NULL) is a no-op");
+    sw_words_free(NULL); /* a no-op: a crash here fails the test */
     return tap_done();
 }

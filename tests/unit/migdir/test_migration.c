@@ -706,12 +706,16 @@ static void test_file_kinds(void)
         fclose(f);
     want[want_len] = '\0';
     fresh_dir();
-    if (want_len > 0 && symlink("/proc/version", path_of("0004_proc.sql")) == 0 && load_ok(&set)) {
-        TAP_OK(set.n == 1 && is(set.items[0].content, set.items[0].content_len, want),
-               "a file whose size is unknown is read to its end (%zu bytes)", want_len);
-        sw_migrations_free(&set);
+    if (want_len == 0) {
+        TAP_OK(true, "a file whose size is unknown is read to its end # SKIP no /proc/version");
     } else {
-        TAP_OK(true, "# SKIP no /proc/version");
+        if (symlink("/proc/version", path_of("0004_proc.sql")) != 0)
+            abort();
+        if (load_ok(&set)) {
+            TAP_OK(set.n == 1 && is(set.items[0].content, set.items[0].content_len, want),
+                   "a file whose size is unknown is read to its end (%zu bytes)", want_len);
+            sw_migrations_free(&set);
+        }
     }
 
     fresh_dir();
