@@ -89,7 +89,7 @@ wait_query() {
     q "SELECT query_start FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'slipway wait%'"
 }
 before=$(wait_query)
-q "UPDATE slipway_migrations SET version = 3 WHERE version = 2" >/dev/null
+q "UPDATE slipway_migrations SET version = '{3}' WHERE version = '{2}'" >/dev/null
 sleep 2 # the window a poller would use; nothing is synchronised on it
 alive "$(cat "$TMP/s30/pid")" && [ ! -e "$TMP/s30/started" ]
 ok $? "without a NOTIFY the waiter does not notice the change"
