@@ -58,15 +58,46 @@ engine_start() {
     wait_until 60 docker version || { show_log "$ENGINE/dockerd.log"; return 1; }
 }
 
-# engine_base_image: debian:bookworm-slim, imported from the cached debootstrap tarball.
+# The images the tests build, saved after a run so that the next one reuses their layers
+# (apt-get install takes most of a build): one file per version of the Dockerfiles, refreshed
+# weekly (security updates). Source changes only rebuild the layers from `COPY . .` on.
+ENGINE_IMAGES=(debian:bookworm-slim slipway-ci:build slipway-ci:test postgres:16-bookworm)
+image_cache() {
+    local sum
+    sum=$(cat "$SRCDIR/Dockerfile" "$SRCDIR/examples/maintenance/Dockerfile" \
+        "$SRCDIR"/tests/ship/postgres-image/* | sha256sum)
+    echo "${BASE_CACHE%/*}/docker-images-${sum:0:12}.tar"
+}
+
+# engine_base_image: debian:bookworm-slim and the cached images, or, without a cache, the
+# base imported from the cached debootstrap tarball. Sets CACHE_FROM (`docker build` args).
 engine_base_image() {
+    local cache
+    cache=$(image_cache)
+    CACHE_FROM=()
+    if [ -n "$(find "$cache" -mtime -7 2>/dev/null)" ] && docker load -q -i "$cache" >/dev/null; then
+        local image
+        for image in "${ENGINE_IMAGES[@]:1}"; do CACHE_FROM+=(--cache-from "$image"); done
+        return 0
+    fi
     base_rootfs && docker import "$BASE_CACHE" debian:bookworm-slim >/dev/null
 }
 
+# engine_save_images: writes the cache for the next run, unless it is current.
+engine_save_images() {
+    local cache
+    cache=$(image_cache)
+    [ -n "$(find "$cache" -mtime -7 2>/dev/null)" ] && return 0
+    rm -f "${BASE_CACHE%/*}"/docker-images-*.tar
+    docker save -o "$cache.tmp" "${ENGINE_IMAGES[@]}" && mv "$cache.tmp" "$cache"
+}
+
 # engine_build TAG CONTEXT [ARGS...]: `docker build --network host` (the engine has no bridge
-# for RUN steps); output in $TMP/build-TAG.log. Several can run in the background at once.
+# for RUN steps) with the cached images' layers; output in $TMP/build-TAG.log. Several can run
+# in the background at once.
 engine_build() {
-    docker build --network host -t "$1" "${@:3}" "$2" >"$TMP/build-${1//[:\/]/_}.log" 2>&1
+    docker build --network host "${CACHE_FROM[@]}" -t "$1" "${@:3}" "$2" \
+        >"$TMP/build-${1//[:\/]/_}.log" 2>&1
 }
 
 # engine_built TAG RC SECONDS WHAT: the TAP line for a build, its log when it failed.

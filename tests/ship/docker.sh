@@ -18,16 +18,18 @@ DB=ship_docker_$$
 # Over TCP: with --network host the container shares the host's 127.0.0.1, not its sockets.
 URL=postgresql://postgres@127.0.0.1:$PGPORT/$DB
 WEB=slipway-web-$$
-ENGINE='' EVENTS='' PG_BUILD=''
+ENGINE='' EVENTS='' PG_BUILD='' TTY_RUN=''
 
 cleanup() {
     [ -n "$EVENTS" ] && kill "$EVENTS" 2>/dev/null
     [ -n "$PG_BUILD" ] && kill "$PG_BUILD" 2>/dev/null
+    [ -n "$TTY_RUN" ] && kill "$TTY_RUN" 2>/dev/null
     [ -n "$ENGINE" ] && engine_stop "$ENGINE"
     dropdb --if-exists --force "$DB" 2>/dev/null
     rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM # meson's timeout: stop the engine on the way out
 
 [ "$(id -u)" = 0 ] || bail "needs root: dockerd"
 need_packages docker.io docker-compose debootstrap
@@ -40,14 +42,17 @@ ok $? "dockerd started with its own data root and socket ($(($(date +%s) - t0)) 
 [ -S "${DOCKER_HOST#unix://}" ] || bail "no Docker engine"
 t0=$(date +%s)
 engine_base_image
-ok $? "debian:bookworm-slim from the cached debootstrap tarball ($(($(date +%s) - t0)) s)"
+ok $? "debian:bookworm-slim and the images of the last run from /var/cache/slipway-ci\
+ ($((${#CACHE_FROM[@]} / 2)) cached, $(($(date +%s) - t0)) s)"
 
 # The compose test's PostgreSQL image builds meanwhile (it needs only the base image).
 pg_build_start=$(date +%s)
 engine_build postgres:16-bookworm "$SRCDIR/tests/ship/postgres-image" &
 PG_BUILD=$!
 t0=$(date +%s)
-engine_build "$IMAGE" "$SRCDIR"
+# The build stage is tagged too: the next run reuses its apt layer.
+engine_build slipway-ci:build "$SRCDIR" --target build &&
+    engine_build "$IMAGE" "$SRCDIR" --cache-from slipway-ci:build
 engine_built "$IMAGE" $? $(($(date +%s) - t0)) "of the top-level Dockerfile"
 
 inspect() { docker inspect -f "$1" "${2:-$IMAGE}"; }
@@ -130,10 +135,11 @@ ok $? "docker exec: slipway status"
 # A signal that is not a stop signal is forwarded and the server keeps running: nginx reloads
 # its configuration on HUP. (QUIT is this image's STOPSIGNAL, nginx's graceful stop: `docker
 # kill -s QUIT` stops it, as `docker stop` does.)
+logged() { docker logs "$WEB" 2>&1 | grep -q "$1"; }
 docker kill -s HUP "$WEB" >/dev/null
-wait_until 10 sh -c "docker logs $WEB 2>&1 | grep -q 'signal 1 (SIGHUP) received from 1, reconfiguring'"
+wait_until 10 logged 'signal 1 (SIGHUP) received from 1, reconfiguring'
 ok $? "docker kill -s HUP: forwarded by PID 1, nginx reloads"
-wait_until 10 sh -c "docker logs $WEB 2>&1 | grep -q 'gracefully shutting down'"
+wait_until 10 logged 'gracefully shutting down'
 ok $? "nginx replaced its workers"
 is "$(inspect '{{.State.Running}}' "$WEB")" true "the container still runs after HUP"
 page >/dev/null 2>&1
@@ -164,6 +170,38 @@ docker kill -s TERM "$WEB" >/dev/null
 is "$(timeout 30 docker wait "$WEB")" 0 "docker kill -s TERM: nginx's fast shutdown, slipway passes its 0 on"
 [ "$TAP_FAILED" = 0 ] || show_log "$TMP/web.log" 40
 
+# `docker run -it IMAGE bash` on a terminal (script(1) gives it one): slipway hands the
+# terminal's foreground to bash, so bash has job control and Ctrl-C stops what runs in the
+# foreground, not the container.
+TTY=slipway-tty-$$
+mkfifo "$TMP/tty.in"
+script -qfec "/usr/bin/docker run -it --rm --name $TTY -e SLIPWAY_SERVE_WAIT_FOR= $IMAGE bash --norc --noprofile -i" \
+    /dev/null <"$TMP/tty.in" >"$TMP/tty.out" 2>&1 &
+TTY_RUN=$!
+exec 4>"$TMP/tty.in"
+type_line() { printf '%s\r' "$1" >&4; }
+shows() { grep -q "$1" "$TMP/tty.out"; }
+type_line 'case $- in *m*) echo "mon""itor=on" ;; esac'
+wait_until 30 shows "monitor=on"
+ok $? "docker run -it IMAGE bash: job control (set -o monitor)"
+type_line 'sleep 300'
+in_foreground() { docker top "$TTY" | grep -q 'sleep 300'; }
+wait_until 10 in_foreground
+printf '\003' >&4
+type_line 'echo "after=$?"'
+wait_until 10 shows "after=130"
+ok $? "Ctrl-C interrupts the foreground job (sleep: 130), bash and the container go on"
+type_line 'sleep 301 & jobs'
+wait_until 10 shows "Running *sleep 301"
+ok $? "a background job, listed by jobs"
+type_line 'kill %1; exit 7'
+exec 4>&-
+wait "$TTY_RUN"
+rc=$?
+TTY_RUN=''
+is "$rc" 7 "bash's exit code is the container's"
+unlike "$(cat "$TMP/tty.out")" "no job control" "bash did not fall back to no job control"
+
 # examples/maintenance: its Dockerfile on top of this image, `docker exec ... slipway task`.
 t0=$(date +%s)
 engine_build slipway-ci:maintenance "$SRCDIR/examples/maintenance" --build-arg "APP_IMAGE=$IMAGE"
@@ -188,5 +226,9 @@ PG_BUILD=''
 engine_built postgres:16-bookworm $rc $(($(date +%s) - pg_build_start)) \
     "of tests/ship/postgres-image (in parallel)"
 . "$SRCDIR/tests/ship/docker-compose.sh"
+
+t0=$(date +%s)
+engine_save_images
+ok $? "the images are cached for the next run ($(($(date +%s) - t0)) s)"
 
 done_testing

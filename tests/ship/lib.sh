@@ -1,9 +1,9 @@
-# Shared by the tests/ship/ tests: TAP helpers and facts about the image that the container
-# test exercises and the examples rely on. Source it.
+# Shared by the tests/ship/ tests: TAP helpers and facts about the image that the Docker test
+# exercises and the examples rely on. Source it.
 # shellcheck shell=bash
 . "$SRCDIR/tests/lib/tap.sh"
 
-# The only directories the image's user writes to (Dockerfile): the container test mounts a
+# The only directories the image's user writes to (Dockerfile): the Docker test mounts a
 # tmpfs on each over the read-only image, and the Kubernetes examples mount an emptyDir on each.
 IMAGE_WRITABLE_DIRS="/run/slipway /run/nginx /var/lib/nginx /tmp"
 
