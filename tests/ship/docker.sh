@@ -78,8 +78,8 @@ unlike "$(docker run --rm --entrypoint ldd "$IMAGE" /usr/local/bin/slipway 2>&1)
 createdb "$DB" || bail "createdb $DB failed"
 
 # `docker run -d` on a read-only root filesystem, a tmpfs on each directory the image's user
-# writes to (what the Kubernetes examples mount as emptyDirs). A quick healthcheck: the first
-# probe 3 s after the start, one failure makes it unhealthy.
+# writes to (what the Kubernetes examples mount as emptyDirs). A quick healthcheck: a probe
+# every second, failures ignored for the first 5 s (starting), then one makes it unhealthy.
 tmpfs=()
 for d in $IMAGE_WRITABLE_DIRS; do
     case $d in
@@ -93,7 +93,7 @@ docker events --since "$(date +%s)" --filter "container=$WEB" --filter event=hea
     --format '{{.Status}}' >"$TMP/health.events" 2>&1 &
 EVENTS=$!
 docker run -d --name "$WEB" --network host --read-only "${tmpfs[@]}" \
-    --health-interval 3s --health-retries 1 --health-start-period 0s \
+    --health-interval 1s --health-retries 1 --health-start-period 5s \
     -e "DATABASE_URL=$URL" "$IMAGE" >/dev/null
 rc=$?
 ok $rc "docker run -d --read-only IMAGE: a new release starts before its upgrade ran"
