@@ -25,11 +25,11 @@ FROM debian:bookworm-slim
 # database, so nothing but a failing upgrade would notice if they were missing: keep them.
 # libpg-query1504.0 likewise, for lint in `slipway check` and at the start of --upgrade
 # (without it lint is skipped with a warning).
-# policy-rc.d stops the nginx package from starting the service during the build (with chroot
-# isolation a started nginx would run on the build host).
+# policy-rc.d stops the nginx package from starting the service during the build (with
+# `--network host` or chroot isolation a started nginx would listen on the build host).
 # Everything that runs (slipway, nginx, `slipway health`) runs as www-data: the directories
 # chowned here and /tmp are the only ones it writes to, so they are also the only volumes a
-# read-only root filesystem needs (tests/ship/container.sh runs it so). The container log is
+# read-only root filesystem needs (tests/ship/docker.sh runs it so). The container log is
 # stdout/stderr, as with the official nginx image.
 RUN printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d \
  && apt-get update \

@@ -2,7 +2,8 @@
 # Every test, as CI runs them (needs root; Debian):
 #   1. installs what is missing (tests/packages.txt), builds with --werror, starts a private
 #      PostgreSQL and runs `meson test`: unit, serve (PID 1 in PID namespaces), upgrade,
-#      health, faults, bad-input, fuzz replays, valgrind, ship (podman-built image);
+#      health, faults, bad-input, fuzz replays, valgrind, ship (the image under a Docker
+#      engine the test starts), deploy (a rolling deploy behind HAProxy);
 #   2. fuzzes each libFuzzer target for SLIPWAY_FUZZ_SECONDS (default 60);
 #   3. runs the mutation check (tests/mutants): every one-line breakage listed must be caught;
 #   4. runs the whole suite again on an ASan+UBSan build (tests/sanitize.sh);

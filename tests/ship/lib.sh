@@ -1,9 +1,9 @@
-# Shared by the tests/ship/ tests: TAP helpers and facts about the image that the container
-# test exercises and the examples rely on. Source it.
+# Shared by the tests/ship/ tests: TAP helpers and facts about the image that the Docker test
+# exercises and the examples rely on. Source it.
 # shellcheck shell=bash
 . "$SRCDIR/tests/lib/tap.sh"
 
-# The only directories the image's user writes to (Dockerfile): the container test mounts a
+# The only directories the image's user writes to (Dockerfile): the Docker test mounts a
 # tmpfs on each over the read-only image, and the Kubernetes examples mount an emptyDir on each.
 IMAGE_WRITABLE_DIRS="/run/slipway /run/nginx /var/lib/nginx /tmp"
 
@@ -41,4 +41,23 @@ wait_until() {
         [ "$(date +%s)" -lt "$deadline" ] || return 1
         sleep 0.1
     done
+}
+
+# debian:bookworm-slim without a registry: a debootstrap minbase tree, trimmed like the slim
+# image (every Dockerfile runs apt-get update itself), cached as a tarball across runs.
+# base_rootfs: makes sure $BASE_CACHE exists (about 2 minutes the first time, on a lock so
+# that two tests never debootstrap at once).
+BASE_CACHE=/var/cache/slipway-ci/bookworm-rootfs.tar
+base_rootfs() {
+    mkdir -p "$(dirname "$BASE_CACHE")" || return 1
+    (
+        flock 9 || exit 1
+        [ -s "$BASE_CACHE" ] && exit 0
+        root=$TMP/rootfs
+        debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian \
+            >"$TMP/debootstrap.log" 2>&1 || { show_log "$TMP/debootstrap.log"; exit 1; }
+        rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*
+        tar -C "$root" -cf "$BASE_CACHE.tmp" . && mv "$BASE_CACHE.tmp" "$BASE_CACHE" || exit 1
+        rm -rf "$root"
+    ) 9>"$BASE_CACHE.lock"
 }
