@@ -200,7 +200,7 @@ is "$rc" 0 "release 2's upgrade, once, under load"
 [ "$rc" = 0 ] || sed 's/^/#   /' "$TMP/upgrade-2.log"
 # The COMMIT: the migration's transaction started at applied_at and took duration_ms.
 commit_ms=$(psql -X -A -t -d "$DB" -c "SELECT (extract(epoch FROM applied_at) * 1000
-    + duration_ms)::bigint FROM slipway_migrations WHERE version::text = '2'")
+    + duration_ms)::bigint FROM slipway_migrations WHERE version = '{2}'")
 for n in r2a r2b r2c; do
     wait_until 30 is_routed $n
     ok $? "$n: ready after the upgrade, HAProxy routes to it"

@@ -117,7 +117,7 @@ rc=$?
 is "$rc" 0 "docker run IMAGE --upgrade against the PostgreSQL on the host"
 [ "$rc" = 0 ] || printf '#   %s\n' "${out//$'\n'/$'\n'#   }"
 like "$out" "0003_orders_customer_index.sql" "the no-transaction migration was applied"
-is "$(psql -X -A -t -d "$DB" -c 'SELECT max(version) FROM slipway_migrations WHERE success')" 3 \
+is "$(psql -X -A -t -d "$DB" -c "SELECT array_to_string(max(version), '.') FROM slipway_migrations WHERE success")" 3 \
     "the schema is at version 3"
 
 wait_until 60 saw "unhealthy healthy"
