@@ -103,7 +103,7 @@ events() { tr -d '\r' <"$TMP/health.events" | sed 's/^health_status: //' | paste
 saw() { [ "$(events)" = "$1" ]; }
 wait_until 60 saw unhealthy
 ok $? "HEALTHCHECK: unhealthy while the schema is behind (events: $(events))"
-like "$(inspect '{{json .State.Health.Log}}' "$WEB")" "schema version 0 is behind, this image needs 3" \
+like "$(inspect '{{json .State.Health.Log}}' "$WEB")" "schema version none is behind, this image needs 3" \
     "the probe says why"
 docker exec "$WEB" test -S /run/slipway/health.sock
 ok $? "the supervisor answers on health_socket (a tmpfs on the read-only root)"
