@@ -68,10 +68,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     "statement %zu [%zu, +%zu) outside [0, %zu)", i, s->off, s->len, size);
         FUZZ_ASSERT(s->off >= prev_end, "statement %zu at %zu overlaps or precedes %zu", i, s->off,
                     prev_end);
-        FUZZ_ASSERT(i == 0 || memchr(sql + prev_end, ';', s->off - prev_end) != NULL,
+        /* a psql meta-command ends at its line's end, and starts wherever its backslash is */
+        FUZZ_ASSERT(i == 0 || s->meta || st[i - 1].meta ||
+                        memchr(sql + prev_end, ';', s->off - prev_end) != NULL,
                     "statement %zu not separated from the previous one by ';'", i);
-        FUZZ_ASSERT(!is_ws(sql[s->off]) && !is_ws(sql[s->off + s->len - 1]) &&
-                        sql[s->off + s->len - 1] != ';',
+        /* a meta-command is its whole line from the backslash, as psql reads it */
+        FUZZ_ASSERT(s->meta ? sql[s->off] == '\\'
+                            : !is_ws(sql[s->off]) && !is_ws(sql[s->off + s->len - 1]) &&
+                                  sql[s->off + s->len - 1] != ';',
                     "statement %zu not trimmed", i);
         for (; counted < s->off; counted++)
             line += sql[counted] == '\n';
