@@ -253,9 +253,11 @@ static void migration_what(const struct sw_migration *m, char *buf, size_t size)
 static int command_with_copies(struct upgrade *u, const struct sw_migration *m, size_t first,
                                size_t n, const char *sql, sw_err *err)
 {
-    struct sw_copy_in in = {m->copy_data, m->copy_off + first, m->copy_len + first, n, 0};
+    struct sw_copy_in in = {0};
     int rc;
 
+    if (n > 0) /* copy_off and copy_len are NULL in a file without COPY data */
+        in = (struct sw_copy_in){m->copy_data, m->copy_off + first, m->copy_len + first, n, 0};
     sw_db_set_copy_in(u->s.db, n > 0 ? &in : NULL);
     rc = sw_db_command(u->s.db, sql, err);
     sw_db_set_copy_in(u->s.db, NULL);
