@@ -50,7 +50,9 @@ if [ "${SLIPWAY_QUICK:-}" != 1 ] && [ $# -eq 0 ]; then
     grep -E '^(not ok|# )' "$build/mutants.tap" || true
     tests/sanitize.sh >"$build/sanitize-output.txt" 2>&1 || rc=1
     tail -n 4 "$build/sanitize-output.txt"
-    logs+=("${SANITIZE_BUILD_DIR:-build-sanitize}/meson-logs/testlog.json" "$fuzz_tap" "$build/mutants.tap")
+    sanitize_build=${SANITIZE_BUILD_DIR:-build-sanitize}
+    logs+=("$sanitize_build/meson-logs/testlog.json" "$sanitize_build/sanitizer.tap" "$fuzz_tap"
+        "$build/mutants.tap")
 fi
 python3 tests/summary.py "${logs[@]}" || rc=1
 exit "$rc"

@@ -21,6 +21,7 @@ if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" -Dbuildtype=debugoptimized -Db_sanitize=address,undefined \
         -Db_lundef=false -Dc_args=-fno-omit-frame-pointer >/dev/null
 fi
+rm -f "$build/sanitizer.tap"
 ninja -C "$build" >/dev/null
 
 work=$(mktemp -d /tmp/slipway-sanitize.XXXXXX)
@@ -60,20 +61,29 @@ meson test -C "$build" --print-errorlogs --num-processes "$(nproc)" --timeout-mu
 tail -n 15 "$build/test-output.txt"
 python3 tests/summary.py "$build/meson-logs/testlog.json" || rc=1
 
+# One TAP line for the reports, so that the final total counts them (a run with a report must
+# not end on "N passed, 0 failed"). The log scan matches the sanitizers' own report shapes
+# ("file.c:12:3: runtime error:", "==123==ERROR: AddressSanitizer"), not the words alone,
+# which a test's name may contain.
+tap=$build/sanitizer.tap
+report_re='\.(c|h):[0-9]+:[0-9]+: runtime error:|==[0-9]+==ERROR: (Address|Leak)Sanitizer'
 shopt -s nullglob
 reports=("$work"/reports/*)
 if ((${#reports[@]})); then
     rc=1
+    echo "not ok - sanitizers: ${#reports[@]} report(s)" >"$tap"
     echo "${#reports[@]} sanitizer report(s):"
     for r in "${reports[@]}"; do
         echo "---- $(basename "$r")"
         cat "$r"
     done
-elif grep -qE 'runtime error:|ERROR: (Address|Leak)Sanitizer' "$build/meson-logs/testlog.txt"; then
+elif grep -qE "$report_re" "$build/meson-logs/testlog.txt"; then
     rc=1
+    echo "not ok - sanitizers: reports in $build/meson-logs/testlog.txt" >"$tap"
     echo "sanitizer reports in $build/meson-logs/testlog.txt:"
-    grep -nE 'runtime error:|ERROR: (Address|Leak)Sanitizer' "$build/meson-logs/testlog.txt"
+    grep -nE "$report_re" "$build/meson-logs/testlog.txt"
 else
+    echo "ok - sanitizers: no report" >"$tap"
     echo "no sanitizer report"
 fi
 exit "$rc"

@@ -169,7 +169,7 @@ printf 'CREATE TABLE r (x int PRIMARY KEY);\nINSERT INTO r VALUES (1);\n\n-- aga
 printf '[database]\nurl = host=%s port=%s dbname=%s\n[migrations]\ndir = %s\n' \
     "$PGHOST" "$PGPORT" "$DB" "$TMP/rt" >"$CONF"
 sw --upgrade
-like "$OUT" "0001_dup.sql:5: ERROR: duplicate key value" "runtime error: file and the statement's first line"
+like "$OUT" "0001_dup.sql:5: ERROR: duplicate key value" "a failing statement without a position: file and the statement's first line"
 
 # Flyway's ${placeholders}: replaced in Flyway's files from [placeholders], an unknown one
 # refused before anything runs; other tools' files are left as written.
