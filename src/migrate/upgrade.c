@@ -11,6 +11,7 @@
 #include "migdir/placeholders.h"
 #include "migdir/sqlsplit.h"
 #include "migrate/adopt.h"
+#include "migrate/applied_part.h"
 #include "migrate/plan.h"
 #include "pg/backend.h"
 #include "pg/dynlib.h"
@@ -413,18 +414,22 @@ static int apply_transactional(struct upgrade *u, const struct sw_migration *m,
     return rc;
 }
 
-/* Statement k of a no-transaction migration, then its progress row; copy: the index of its
- * inline data block when it is a COPY FROM STDIN. */
+/* Statement k of a no-transaction migration, then its progress row, with the checksum of
+ * the part applied so far until the last one, the file's then; copy: the index of its inline
+ * data block when it is a COPY FROM STDIN. */
 static int apply_statement(struct upgrade *u, const struct sw_migration *m, const char *checksum,
-                           const struct sw_stmt *st, size_t k, size_t n, size_t copy)
+                           struct sw_applied_part *part, size_t copy)
 {
-    char *sql = strndup(m->sql + st->off, st->len);
+    const struct sw_stmt *st = &part->stmts[part->added];
+    size_t k = part->added, n = part->n_stmts;
+    char *sql = strndup(m->sql + st->off, st->len), part_sum[SW_CHECKSUM_HEX_LEN + 1];
     int64_t start = now_ms(u);
     sw_err err;
     int rc;
 
-    if (!sql) {
-        sw_error("out of memory");
+    if (!sql || sw_applied_part_next(part, part_sum, &err) < 0) {
+        sw_error("%s: %s", m->name, sql ? err.msg : "out of memory");
+        free(sql);
         return SW_EXIT_FAIL;
     }
     rc = command_with_copies(u, m, copy, st->copy_from_stdin && copy < m->n_copies ? 1 : 0, sql,
@@ -434,8 +439,8 @@ static int apply_statement(struct upgrade *u, const struct sw_migration *m, cons
     free(sql);
     if (rc < 0)
         return failure_code(u);
-    if (sw_history_record(u->s.db, &u->s.tables, m, checksum, now_ms(u) - start, (int)(k + 1),
-                          k + 1 == n, &err) < 0) {
+    if (sw_history_record(u->s.db, &u->s.tables, m, k + 1 == n ? checksum : part_sum,
+                          now_ms(u) - start, (int)(k + 1), k + 1 == n, &err) < 0) {
         sw_error("%s: statement %zu done but not recorded: %s", m->name, k + 1, err.msg);
         return failure_code(u);
     }
@@ -443,17 +448,19 @@ static int apply_statement(struct upgrade *u, const struct sw_migration *m, cons
 }
 
 static int run_statements(struct upgrade *u, const struct sw_migration *m, const char *checksum,
-                          const struct sw_stmt *stmts, size_t n, size_t done)
+                          struct sw_applied_part *part)
 {
+    const struct sw_stmt *stmts = part->stmts;
+    size_t n = part->n_stmts;
     char what[512];
     size_t copy = 0; /* COPY FROM STDIN statements before k: the index of k's data */
     sw_err err;
 
-    for (size_t k = 0; k < done; k++)
+    for (size_t k = 0; k < part->added; k++)
         copy += stmts[k].copy_from_stdin;
-    for (size_t k = done; k < n; k++) {
-        int rc = u->s.stop ? sw_session_stop_code(&u->s)
-                           : apply_statement(u, m, checksum, &stmts[k], k, n, copy);
+    for (size_t k = part->added; k < n; k++) {
+        int rc =
+            u->s.stop ? sw_session_stop_code(&u->s) : apply_statement(u, m, checksum, part, copy);
         copy += stmts[k].copy_from_stdin;
         if (rc != SW_EXIT_OK) {
             sw_event(SW_LOG_ERROR, "migration_incomplete",
@@ -470,6 +477,40 @@ static int run_statements(struct upgrade *u, const struct sw_migration *m, const
     return SW_EXIT_OK;
 }
 
+/* A resumed migration: the statements it applied must still be those of the file. Its row
+ * holds the checksum of that part (or, recorded before parts were, the whole file's, which
+ * then must not have changed); an edit of the statements not applied yet is taken. */
+static int check_applied_part(const struct upgrade *u, const struct sw_migration *m,
+                              const char *recorded, const char *checksum,
+                              struct sw_applied_part *part, size_t done)
+{
+    char now[SW_CHECKSUM_HEX_LEN + 1];
+    sw_err err;
+
+    while (part->added < done)
+        if (sw_applied_part_next(part, now, &err) < 0) {
+            sw_error("%s", err.msg);
+            return SW_EXIT_FAIL;
+        }
+    if (strcmp(recorded, now) == 0 || strcmp(recorded, checksum) == 0)
+        return SW_EXIT_OK;
+    if (u->cli->repair_checksums) {
+        sw_info("%s: statements 1 to %zu changed since they were applied: taken as they are "
+                "(--repair-checksums)",
+                m->name, done);
+        return SW_EXIT_OK;
+    }
+    sw_event(SW_LOG_ERROR, "checksum_drift",
+             SW_FIELDS(SW_STR("migration", m->name),
+                       SW_STR("version", sw_version_text(&m->version).s),
+                       SW_STR("recorded_checksum", recorded), SW_STR("file_checksum", now)),
+             "%s: statements 1 to %zu were applied, and have changed since: recorded checksum "
+             "%s, file checksum %s of that part (restore them: statement %zu on may be edited; "
+             "or run --upgrade --repair-checksums if the change is intended)",
+             m->name, done, recorded, now, done + 1);
+    return SW_EXIT_VALIDATION;
+}
+
 /* Outside a transaction, statement by statement, progress recorded after each: a failed or
  * killed run resumes at the statement that did not complete. */
 static int apply_no_transaction(struct upgrade *u, const struct sw_migration *m,
@@ -477,8 +518,9 @@ static int apply_no_transaction(struct upgrade *u, const struct sw_migration *m,
 {
     const struct sw_history_row *row = sw_history_find(&u->history, &m->version);
     size_t done = row ? (size_t)row->statements_done : 0, n;
+    struct sw_applied_part part = {0};
     struct sw_stmt *stmts;
-    char *set;
+    char *set = NULL;
     sw_err err;
     int rc;
 
@@ -491,16 +533,25 @@ static int apply_no_transaction(struct upgrade *u, const struct sw_migration *m,
         free(stmts);
         return SW_EXIT_VALIDATION;
     }
-    if (done > 0)
+    if (sw_applied_part_open(&part, m, stmts, n, &err) < 0) {
+        sw_error("%s: %s", m->name, err.msg);
+        rc = SW_EXIT_FAIL;
+    } else {
+        rc = done > 0 ? check_applied_part(u, m, row->checksum, checksum, &part, done) : SW_EXIT_OK;
+    }
+    if (rc == SW_EXIT_OK && done > 0)
         sw_event(SW_LOG_INFO, "migration_resumed",
                  SW_FIELDS(SW_STR("migration", m->name), SW_NUM("statement", done + 1)),
                  "%s: resuming at statement %zu of %zu", m->name, done + 1, n);
-    set = timeouts_sql(u, sw_backend_reset_sql(&u->s.backend), "SESSION");
-    rc = set && sw_db_command(u->s.db, set, &err) == 0 ? SW_EXIT_OK : SW_EXIT_FAIL;
-    if (rc != SW_EXIT_OK)
-        sw_error("%s: %s", m->name, set ? err.msg : "out of memory");
-    else
-        rc = run_statements(u, m, checksum, stmts, n, done);
+    if (rc == SW_EXIT_OK) {
+        set = timeouts_sql(u, sw_backend_reset_sql(&u->s.backend), "SESSION");
+        rc = set && sw_db_command(u->s.db, set, &err) == 0 ? SW_EXIT_OK : SW_EXIT_FAIL;
+        if (rc != SW_EXIT_OK)
+            sw_error("%s: %s", m->name, set ? err.msg : "out of memory");
+    }
+    if (rc == SW_EXIT_OK)
+        rc = run_statements(u, m, checksum, &part);
+    sw_applied_part_close(&part);
     free(set);
     free(stmts);
     return rc;

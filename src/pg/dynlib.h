@@ -53,7 +53,13 @@
 
 #define SW_CRYPTO_FUNCTIONS(X)                                                                     \
     X(EVP_Digest)                                                                                  \
-    X(EVP_sha256)
+    X(EVP_sha256)                                                                                  \
+    X(EVP_MD_CTX_new)                                                                              \
+    X(EVP_MD_CTX_free)                                                                             \
+    X(EVP_MD_CTX_copy_ex)                                                                          \
+    X(EVP_DigestInit_ex)                                                                           \
+    X(EVP_DigestUpdate)                                                                            \
+    X(EVP_DigestFinal_ex)
 
 struct sw_pq_api {
     SW_PQ_FUNCTIONS(SW_DYNLIB_MEMBER)

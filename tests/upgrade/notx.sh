@@ -32,6 +32,21 @@ is "$(q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_id'::regclass
 sw status
 like "$OUT" "stopped after statement 2" "status shows the half-applied migration"
 
+# The statements applied are checked when it resumes: an edit of one of them is refused (the
+# half-done row holds the checksum of the applied part), an edit of the rest is the fix.
+cp "$MIG/0002_index.sql" "$TMP/0002_index.sql"
+is "$(q "SELECT checksum <> '$(sha256sum <"$MIG/0002_index.sql" | cut -d' ' -f1)' FROM slipway_migrations WHERE version = '{2}'")" \
+    t "the half-done row's checksum is its applied part's, not the whole file's"
+sed -i 's/one; with a semicolon/uno/' "$MIG/0002_index.sql"
+sw --upgrade
+is "$RC" 5 "an applied statement edited before the resume: exit 5"
+like "$OUT" "0002_index.sql: statements 1 to 2 were applied, and have changed since" \
+    "it names the file and the part that changed"
+like "$OUT" "statement 3 on may be edited" "and says what may be edited"
+is "$(q "SELECT (SELECT statements_done FROM slipway_migrations WHERE version = '{2}') || ' ' || (SELECT count(*) FROM items)")" \
+    "2 1" "nothing more ran"
+cp "$TMP/0002_index.sql" "$MIG/0002_index.sql"
+
 sed -i 's/(1, .duplicate.)/(3, $$three$$)/' "$MIG/0002_index.sql"
 sw --upgrade
 is "$RC" 0 "the fixed file completes"
