@@ -1,4 +1,4 @@
-/* Migration versions (SPEC.md "Migrations"): an unsigned integer (0 included) or Flyway's
+/* Migration versions (README "Migrations"): an unsigned integer (0 included) or Flyway's
  * dotted form, 1.12.22 (written 1_12_22 in a Flyway file name). Parts compare as numbers,
  * one by one, a missing part counting as 0: 1.12.22 > 1.9, and 1.0 = 1. Here in base/ and
  * not in migdir/ because the config parses `[database] requires` with it. */

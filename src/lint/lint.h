@@ -1,4 +1,4 @@
-/* Lint of migrations with PostgreSQL's own parser (README "Lint", SPEC.md "Lint"): one line
+/* Lint of migrations with PostgreSQL's own parser (README "Lint"): one line
  * per finding, "FILE:LINE: rule: message (hint: ...)", then a summary with counts per rule.
  * Offline: no database. libpg_query is loaded here, on the first call, and only here. */
 #ifndef SLIPWAY_LINT_LINT_H

@@ -1,6 +1,6 @@
 /* The comments lint reads in a migration: `-- slipway:allow RULE...` on the line before a
  * statement, and the `-- slipway:contract` marker in the file's leading comment block
- * (SPEC.md "Fleet and contract migrations"). */
+ * (README "Fleet and contract migrations"). */
 #ifndef SLIPWAY_LINT_MARKS_H
 #define SLIPWAY_LINT_MARKS_H
 

@@ -1,4 +1,4 @@
-/* Migration file names (SPEC.md "Migrations"): which tool's format a name is, its version, and
+/* Migration file names (README "Migrations"): which tool's format a name is, its version, and
  * whether the tool would run it at all. Names only: no file is read. */
 #ifndef SLIPWAY_MIGDIR_NAME_H
 #define SLIPWAY_MIGDIR_NAME_H

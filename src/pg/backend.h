@@ -1,5 +1,5 @@
 /* The server session behind slipway's lock connection: the one session that holds the upgrade
- * lock and does all the work (SPEC.md "Migrations", concurrency), so that if it dies, the work
+ * lock and does all the work (README "Migrations", concurrency), so that if it dies, the work
  * dies with it.
  *
  * Its settings: a server-side idle_session_timeout or idle_in_transaction_session_timeout
