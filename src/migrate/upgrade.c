@@ -572,6 +572,15 @@ static void version_text(const struct upgrade *u, char *buf, size_t size)
         snprintf(buf, size, "no migration applied");
 }
 
+/* A Job has no /metrics: its summary says how long it waited for the lock, when it did. */
+static void lock_wait_text(const struct upgrade *u, char *buf, size_t size)
+{
+    if (u->s.lock_wait_ms > 0)
+        snprintf(buf, size, ", waited %.1f s for the lock", (double)u->s.lock_wait_ms / 1000.0);
+    else
+        buf[0] = '\0';
+}
+
 /* The summary of a failed or stopped run: where, and the figures a Job's metrics would show. */
 static void failure_summary(struct upgrade *u, const struct sw_migration *m, int64_t t0)
 {
@@ -579,16 +588,18 @@ static void failure_summary(struct upgrade *u, const struct sw_migration *m, int
     size_t pending = u->plan.n_pending - u->applied;
     int64_t ms = now_ms(u) - t0;
     struct sw_version_text schema;
-    char event[32], version[SW_VERSION_TEXT_MAX + 16];
+    char event[32], version[SW_VERSION_TEXT_MAX + 16], wait[64];
 
     snprintf(event, sizeof event, "upgrade_%s", how);
     version_text(u, version, sizeof version);
+    lock_wait_text(u, wait, sizeof wait);
     sw_summary(SW_LOG_ERROR, event,
                SW_FIELDS(SW_STR("migration", m->name), SW_NUM("applied", u->applied),
                          SW_NUM("pending", pending), SW_NUM("duration_ms", ms),
-                         SW_STR("schema_version", schema_field(u, &schema))),
-               "upgrade %s at %s after %zu of %zu migrations in %.1f s, %s, %zu pending", how,
-               m->name, u->applied, u->plan.n_pending, (double)ms / 1000.0, version, pending);
+                         SW_STR("schema_version", schema_field(u, &schema)),
+                         SW_NUM("lock_wait_ms", u->s.lock_wait_ms)),
+               "upgrade %s at %s after %zu of %zu migrations in %.1f s, %s, %zu pending%s", how,
+               m->name, u->applied, u->plan.n_pending, (double)ms / 1000.0, version, pending, wait);
 }
 
 /* After each migration: the schema version is the highest applied (pending ascends, but an
@@ -722,11 +733,12 @@ static int run_tasks(struct upgrade *u)
 
 static void log_summary(struct upgrade *u, int64_t t0)
 {
-    char version[SW_VERSION_TEXT_MAX + 16], tasks[64] = "", repeatables[64] = "";
+    char version[SW_VERSION_TEXT_MAX + 16], tasks[64] = "", repeatables[64] = "", wait[64];
     int64_t ms = now_ms(u) - t0;
     struct sw_version_text schema;
 
     version_text(u, version, sizeof version);
+    lock_wait_text(u, wait, sizeof wait);
     if (u->repeatables_run)
         snprintf(repeatables, sizeof repeatables, ", %zu repeatable%s run", u->repeatables_run,
                  u->repeatables_run == 1 ? "" : "s");
@@ -736,9 +748,24 @@ static void log_summary(struct upgrade *u, int64_t t0)
     sw_summary(SW_LOG_INFO, "upgrade_done",
                SW_FIELDS(SW_NUM("applied", u->applied), SW_NUM("pending", 0),
                          SW_NUM("duration_ms", ms), SW_NUM("tasks_run", u->tasks_run),
-                         SW_STR("schema_version", schema_field(u, &schema))),
-               "upgrade done: %zu migration%s applied in %.1f s, %s%s%s", u->applied,
-               u->applied == 1 ? "" : "s", (double)ms / 1000.0, version, repeatables, tasks);
+                         SW_STR("schema_version", schema_field(u, &schema)),
+                         SW_NUM("lock_wait_ms", u->s.lock_wait_ms)),
+               "upgrade done: %zu migration%s applied in %.1f s, %s%s%s%s", u->applied,
+               u->applied == 1 ? "" : "s", (double)ms / 1000.0, version, repeatables, tasks, wait);
+}
+
+static void log_nothing_to_do(struct upgrade *u)
+{
+    char version[SW_VERSION_TEXT_MAX + 16], wait[64];
+    struct sw_version_text schema;
+
+    version_text(u, version, sizeof version);
+    lock_wait_text(u, wait, sizeof wait);
+    sw_summary(SW_LOG_INFO, "upgrade_nothing_to_do",
+               SW_FIELDS(SW_NUM("applied", 0), SW_NUM("pending", 0),
+                         SW_STR("schema_version", schema_field(u, &schema)),
+                         SW_NUM("lock_wait_ms", u->s.lock_wait_ms)),
+               "nothing to do: %s%s", version, wait);
 }
 
 /* Reads the state under the lock: history, plan, task versions. */
@@ -776,13 +803,7 @@ static int upgrade(struct upgrade *u)
     if (rc != SW_EXIT_OK)
         return rc;
     if (u->plan.n_pending == 0 && u->plan.n_repeat_pending == 0 && tasks_behind(u) == 0) {
-        struct sw_version_text schema;
-        char version[SW_VERSION_TEXT_MAX + 16];
-        version_text(u, version, sizeof version);
-        sw_summary(SW_LOG_INFO, "upgrade_nothing_to_do",
-                   SW_FIELDS(SW_NUM("applied", 0), SW_NUM("pending", 0),
-                             SW_STR("schema_version", schema_field(u, &schema))),
-                   "nothing to do: %s", version);
+        log_nothing_to_do(u);
         return SW_EXIT_OK;
     }
     if (u->plan.n_pending > 0 || u->plan.n_repeat_pending > 0) {

@@ -3,6 +3,7 @@
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "base/loop.h"
+#include "base/termlog.h"
 #include "pg/lock.h"
 
 #include <signal.h>
@@ -131,9 +132,17 @@ static int note_history(struct sw_session *s)
     return exists ? create_tables(s) : SW_EXIT_OK;
 }
 
+/* How long take_lock waited, for the run's summary and events: 0 when the lock was free. */
+static void note_wait(struct sw_session *s, uint64_t start, bool contended)
+{
+    uv_update_time(&s->loop);
+    s->lock_wait_ms = contended ? (int64_t)(uv_now(&s->loop) - start) : 0;
+}
+
 static int take_lock(struct sw_session *s, enum sw_session_kind kind)
 {
     const struct sw_migrations_conf *mc = &s->cfg->migrations;
+    bool contended = false;
     uint64_t start;
     enum sw_lock_result r;
     sw_err err;
@@ -141,18 +150,20 @@ static int take_lock(struct sw_session *s, enum sw_session_kind kind)
 
     uv_update_time(&s->loop);
     start = uv_now(&s->loop);
-    while ((r = sw_lock_acquire(s->db, mc->table, lock_wait_left(s, start), &err)) ==
+    while ((r = sw_lock_acquire(s->db, mc->table, lock_wait_left(s, start), &contended, &err)) ==
                SW_LOCK_ERROR &&
            !sw_db_last_error(s->db) && !sw_db_stopped(s->db)) {
         if ((code = reconnect(s, &err)) != SW_EXIT_OK)
             return code;
     }
+    note_wait(s, start, contended);
     switch (r) {
     case SW_LOCK_HELD:
         s->locked = true;
         return kind == SW_SESSION_UPGRADE ? note_history(s) : create_tables(s);
     case SW_LOCK_TIMEOUT:
-        sw_error("%s", err.msg);
+        sw_summary(SW_LOG_ERROR, "lock_timeout", SW_FIELDS(SW_NUM("waited_ms", s->lock_wait_ms)),
+                   "%s", err.msg);
         return SW_EXIT_LOCK;
     case SW_LOCK_ERROR:
         sw_error("upgrade lock: %s", err.msg);
@@ -160,7 +171,10 @@ static int take_lock(struct sw_session *s, enum sw_session_kind kind)
     case SW_LOCK_STOP:
         break;
     }
-    sw_info("stopped by signal %d while waiting for the upgrade lock", s->stop);
+    sw_summary(SW_LOG_INFO, "lock_wait_stopped",
+               SW_FIELDS(SW_NUM("waited_ms", s->lock_wait_ms), SW_NUM("signal", s->stop)),
+               "stopped by signal %d after waiting %.1f s for the upgrade lock", s->stop,
+               (double)s->lock_wait_ms / 1000.0);
     return sw_session_stop_code(s);
 }
 

@@ -11,6 +11,7 @@
 #include "pg/history.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 
 #define SW_SESSION_SIGNALS 4
@@ -25,6 +26,7 @@ struct sw_session {
     struct sw_backend backend;
     struct sw_tables tables;
     bool locked;
+    int64_t lock_wait_ms; /* how long the upgrade lock was waited for (0: it was free) */
     bool loop_ready;
     bool history_missing; /* SW_SESSION_UPGRADE: no history table yet, none created */
 };

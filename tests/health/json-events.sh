@@ -83,13 +83,18 @@ FIELDS = {
     "migration_resumed": {"migration": S, "statement": I},
     "migration_incomplete": {"migration": S, "statement": I},
     "checksum_drift": {"migration": S, "version": S, "recorded_checksum": S, "file_checksum": S},
-    "upgrade_done": {"applied": I, "pending": I, "duration_ms": I, "tasks_run": I, "schema_version": SN},
-    "upgrade_nothing_to_do": {"applied": I, "pending": I, "schema_version": SN},
-    "upgrade_failed": {"migration": S, "applied": I, "pending": I, "duration_ms": I, "schema_version": SN},
-    "upgrade_stopped": {"migration": S, "applied": I, "pending": I, "duration_ms": I, "schema_version": SN},
+    "upgrade_done": {"applied": I, "pending": I, "duration_ms": I, "tasks_run": I, "schema_version": SN,
+                     "lock_wait_ms": I},
+    "upgrade_nothing_to_do": {"applied": I, "pending": I, "schema_version": SN, "lock_wait_ms": I},
+    "upgrade_failed": {"migration": S, "applied": I, "pending": I, "duration_ms": I, "schema_version": SN,
+                       "lock_wait_ms": I},
+    "upgrade_stopped": {"migration": S, "applied": I, "pending": I, "duration_ms": I, "schema_version": SN,
+                        "lock_wait_ms": I},
     "lock_waiting": [{"waited_ms": I, "holder": S, "holder_pid": I, "holder_client": S, "holder_since": S},
                      {"waited_ms": I, "holder": "null"},
                      {"waited_ms": I, "holder": "null", "error": S}],
+    "lock_timeout": {"waited_ms": I},
+    "lock_wait_stopped": {"waited_ms": I, "signal": I},
     "task_started": {"task": S, "version": S},
     "task_done": {"task": S, "version": S, "duration_ms": I, "exit_code": I},
     "task_failed": {"task": S, "exit_code": I, "error": S},
@@ -100,7 +105,8 @@ FIELDS = {
     "server_started": {"pid": I},
     "server_exited": {"exit_code": I, "signal": I},
 }
-EXPECTED = set(FIELDS) - {"upgrade_stopped", "task_stopped"}  # signals: tests/upgrade/signal.sh
+# signals: tests/upgrade/signal.sh, tests/upgrade/termination.sh
+EXPECTED = set(FIELDS) - {"upgrade_stopped", "task_stopped", "lock_wait_stopped"}
 
 def typed(v, t):
     return any({"str": isinstance(v, str), "null": v is None,

@@ -64,6 +64,63 @@ is "$(msg)" "server killed by signal 9: exit code 137" "serve: the signal"
 is "$?" 127 "serve: not found"
 like "$(msg)" "exit code 127: cannot run '/no/such/server'" "serve: with the cause"
 
+# A wait for the upgrade lock is in the summary: a Job has no /metrics to show it. psql holds
+# the lock; the waiter's second lock_waiting report (waited_ms 5000, after ten 500 ms polls)
+# is the event that proves it waited at least 5 s; then the holder's session is ended.
+hold_lock() {
+    psql -X -q -d "$DB" -c "SELECT pg_advisory_lock(1936484720, hashtext('slipway_migrations'))" \
+        -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+    HOLDER=$!
+    wait_for 10 eval '[ "$(advisory_locks)" = 1 ]'
+    ok $? "psql holds the upgrade lock"
+}
+end_holder() {
+    q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'psql' AND pid <> pg_backend_pid()" >/dev/null
+    wait "$HOLDER" 2>/dev/null
+}
+# json_field FILE EVENT FIELD: FIELD of the last EVENT line in FILE (JSON log).
+json_field() {
+    python3 -c 'import json, sys
+v = [json.loads(l) for l in open(sys.argv[1])]
+print([e for e in v if e["event"] == sys.argv[2]][-1].get(sys.argv[3], "absent"))' "$@"
+}
+printf 'CREATE TABLE d (id int);\n' >"$MIG/0004_d.sql"
+hold_lock
+"$SLIPWAY" -c "$CONF" --log-format json --upgrade 2>"$TMP/waiter.log" &
+waiter=$!
+wait_for 60 grep -q '"event":"lock_waiting".*"waited_ms":5000' "$TMP/waiter.log"
+ok $? "the upgrader reports 5 s of waiting for the lock"
+end_holder
+wait_exit "$waiter" 30
+is "$RC" 0 "it upgrades once the holder is gone"
+like "$(msg)" "upgrade done: 2 migrations applied in " "the summary after a wait"
+waited=$(sed -n 's/.*, waited \([0-9.]*\) s for the lock$/\1/p' "$TERM_LOG")
+awk -v w="$waited" 'BEGIN { exit !(w != "" && w >= 5.0) }'
+ok $? "the summary names the wait: at least 5 s (${waited:-none})"
+ms=$(json_field "$TMP/waiter.log" upgrade_done lock_wait_ms)
+[ "$ms" -ge 5000 ] 2>/dev/null
+ok $? "upgrade_done carries lock_wait_ms >= 5000 ($ms)"
+sw --log-format json --upgrade
+is "$(json_field "$LOG" upgrade_nothing_to_do lock_wait_ms)" 0 "no wait: lock_wait_ms 0"
+unlike "$(msg)" "for the lock" "no wait: the summary does not mention the lock"
+
+# Stopped while waiting: the summary says how long it waited.
+printf 'CREATE TABLE g (id int);\n' >"$MIG/0006_g.sql"
+hold_lock
+"$SLIPWAY" -c "$CONF" --log-format json --upgrade 2>"$TMP/waiter.log" &
+waiter=$!
+wait_for 30 grep -q '"event":"lock_waiting"' "$TMP/waiter.log"
+ok $? "a second upgrader waits"
+signal_and_wait "$waiter" TERM
+is "$RC" 143 "SIGTERM while waiting: exit 143"
+like "$(msg)" "stopped by signal 15 after waiting " "the summary: stopped while waiting"
+like "$(msg)" " s for the upgrade lock" "the summary: how long"
+is "$(json_field "$TMP/waiter.log" lock_wait_stopped signal)" 15 "event lock_wait_stopped: the signal"
+ms=$(json_field "$TMP/waiter.log" lock_wait_stopped waited_ms)
+[ "$ms" -ge 0 ] 2>/dev/null
+ok $? "event lock_wait_stopped: waited_ms is a number ($ms)"
+end_holder
+
 # The default path, when it exists: a /dev of our own in a private mount namespace (root).
 unset SLIPWAY_TERMINATION_LOG
 if [ ! -e /dev/termination-log ]; then
