@@ -9,6 +9,7 @@ enum sw_exit {
     SW_EXIT_UNREACHABLE = 3,
     SW_EXIT_LOCK = 4,
     SW_EXIT_VALIDATION = 5,
+    SW_EXIT_CONTRACT = 6, /* a contract migration waits for older replicas */
     SW_EXIT_NOEXEC = 126,
     SW_EXIT_NOTFOUND = 127,
     SW_EXIT_SIGNAL_BASE = 128,

@@ -11,7 +11,8 @@
 
 static const char usage[] =
     "usage: slipway [OPTIONS] [--] [COMMAND [ARG...]]   serve COMMAND (or [serve] command)\n"
-    "       slipway [OPTIONS] --upgrade [--repair-checksums]  apply migrations and tasks once\n"
+    "       slipway [OPTIONS] --upgrade [--repair-checksums] [--force-contract]\n"
+    "                                                    apply migrations and tasks once\n"
     "       slipway [OPTIONS] health                     exit 0 healthy, 1 unhealthy\n"
     "       slipway [OPTIONS] status [--json]            versions, migrations, tasks, lock\n"
     "       slipway [OPTIONS] wait [--timeout DURATION]  block until healthy\n"
@@ -190,8 +191,9 @@ static enum sw_cli_result finish(struct parser *p, bool upgrade, bool env_up)
         sw_err_set(p->err, "--upgrade takes no COMMAND (got '%s')", cli->command[0]);
         return SW_CLI_ERROR;
     }
-    if (cli->repair_checksums && !upgrade && !env_up) {
-        sw_err_set(p->err, "--repair-checksums only goes with --upgrade");
+    if ((cli->repair_checksums || cli->force_contract) && !upgrade && !env_up) {
+        sw_err_set(p->err, "%s only goes with --upgrade",
+                   cli->repair_checksums ? "--repair-checksums" : "--force-contract");
         return SW_CLI_ERROR;
     }
     /* With SLIPWAY_UPGRADE=1 the image's CMD is still passed to us: it is replaced. */
@@ -223,8 +225,11 @@ enum sw_cli_result sw_cli_parse(int argc, char **argv, struct sw_cli *cli, sw_er
             cli->command = p.i + 1 < argc ? argv + p.i + 1 : NULL;
             break;
         }
-        if (strcmp(arg, "--upgrade") == 0 || strcmp(arg, "--repair-checksums") == 0) {
-            *(arg[2] == 'u' ? &upgrade : &cli->repair_checksums) = true;
+        if (strcmp(arg, "--upgrade") == 0 || strcmp(arg, "--repair-checksums") == 0 ||
+            strcmp(arg, "--force-contract") == 0) {
+            *(arg[2] == 'u'   ? &upgrade
+              : arg[2] == 'r' ? &cli->repair_checksums
+                              : &cli->force_contract) = true;
             continue;
         }
         if ((r = global_option(&p)) != 0 || (r = subcommand(&p)) != 0) {

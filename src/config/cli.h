@@ -24,6 +24,7 @@ struct sw_cli {
     enum sw_log_format log_format;
     int verbosity;         /* -1 quiet, 0, 1 verbose */
     bool repair_checksums; /* --upgrade --repair-checksums */
+    bool force_contract;   /* --upgrade --force-contract */
     bool json;             /* status --json */
     bool has_timeout;      /* wait --timeout */
     int64_t timeout_ms;

@@ -59,6 +59,8 @@ static const struct key_def serve_keys[] = {
     {"wait_timeout", K_DUR, CFG(serve.wait_timeout_ms), "infinity"},
     {"health_socket", K_STR, CFG(serve.health_socket), "/run/slipway/health.sock"},
     {"health_listen", K_STR, CFG(serve.health_listen), ""},
+    {"fleet", K_BOOL, CFG(serve.fleet), "true"},
+    {"heartbeat", K_DUR, CFG(serve.heartbeat_ms), "30s"},
     {"image", K_STR, CFG(serve.image), ""},
 };
 
@@ -80,6 +82,8 @@ static const struct key_def migrations_keys[] = {
     {"lint", K_LINT, CFG(migrations.lint), "warn"},
     {"adopt", K_ADOPT, CFG(migrations.adopt), "auto"},
     {"baseline", K_VERSION, CFG(migrations.baseline), ""},
+    {"contract_wait", K_DUR, CFG(migrations.contract_wait_ms), "0"},
+    {"fleet_ttl", K_DUR, CFG(migrations.fleet_ttl_ms), "90s"},
 };
 
 static const struct key_def task_keys[] = {
@@ -858,6 +862,23 @@ static int validate_pg_timeout(const struct section *mig, const char *key, int64
     return -1;
 }
 
+/* A heartbeat must tick: 0 or infinity would register a replica that then expires. A TTL of
+ * 0 would count every replica as gone, infinity none. */
+static int validate_fleet(const struct sw_config *cfg, const struct loader *ld, sw_err *err)
+{
+    if (cfg->serve.fleet && cfg->serve.heartbeat_ms <= 0) {
+        sw_err_set(err, "%s: heartbeat must be a positive duration (or set fleet = false)",
+                   origin_of(&ld->fixed[0], "heartbeat"));
+        return -1;
+    }
+    if (cfg->migrations.fleet_ttl_ms <= 0) {
+        sw_err_set(err, "%s: fleet_ttl must be a positive duration",
+                   origin_of(&ld->fixed[2], "fleet_ttl"));
+        return -1;
+    }
+    return 0;
+}
+
 static int validate(struct sw_config *cfg, struct loader *ld, sw_err *err)
 {
     const struct section *serve = &ld->fixed[0];
@@ -893,7 +914,7 @@ static int validate(struct sw_config *cfg, struct loader *ld, sw_err *err)
                    origin_of(serve, "health_listen"), cfg->serve.health_listen);
         return -1;
     }
-    return 0;
+    return validate_fleet(cfg, ld, err);
 }
 
 /* ---- assembly ------------------------------------------------------------------------------ */
@@ -1036,4 +1057,9 @@ const struct sw_task *sw_config_task(const struct sw_config *cfg, const char *na
 bool sw_config_serve_needs_database(const struct sw_config *cfg)
 {
     return cfg->serve.wait_for && cfg->serve.wait_for[0];
+}
+
+bool sw_config_serve_has_database(const struct sw_config *cfg)
+{
+    return cfg->database.url || sw_config_serve_needs_database(cfg);
 }

@@ -56,7 +56,9 @@ struct sw_serve {
     int64_t wait_timeout_ms;
     char *health_socket;
     char *health_listen;
-    char *image; /* a label for this image (/metrics), e.g. ${IMAGE_TAG} */
+    char *image;          /* this image's label: /metrics and the fleet, e.g. ${IMAGE_TAG} */
+    bool fleet;           /* register this replica in slipway_fleet (with a database) */
+    int64_t heartbeat_ms; /* how often the registration is refreshed */
 };
 
 struct sw_database {
@@ -95,6 +97,8 @@ struct sw_migrations_conf {
     enum sw_lint_level lint;
     struct sw_adopt_conf adopt;
     struct sw_opt_version baseline;
+    int64_t contract_wait_ms; /* how long --upgrade waits for older replicas (-1: forever) */
+    int64_t fleet_ttl_ms;     /* a replica not seen for this long is gone */
 };
 
 /* [placeholders]: Flyway's ${name} in Flyway-format migrations becomes value. */
@@ -127,6 +131,9 @@ const char *sw_adopt_tool_name(enum sw_adopt_tool tool);
 const struct sw_task *sw_config_task(const struct sw_config *cfg, const char *name);
 /* True when serve mode needs the database (wait_for names something). */
 bool sw_config_serve_needs_database(const struct sw_config *cfg);
+/* True when a database is configured for serve mode: a url ([database] url, url_file or
+ * DATABASE_URL) or a wait_for. Without one a supervisor never loads libpq. */
+bool sw_config_serve_has_database(const struct sw_config *cfg);
 
 int sw_signal_parse(const char *s, int *sig);
 /* The signal to forward for sig under signal_map (sig itself when not mapped). */

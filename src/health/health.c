@@ -2,6 +2,7 @@
 
 #include "base/exitcodes.h"
 #include "base/loop.h"
+#include "fleet/floor.h"
 #include "migdir/migration.h"
 #include "pg/dynlib.h"
 #include "pg/history.h"
@@ -108,6 +109,7 @@ bool sw_requirements_any(const struct sw_requirements *req)
  * name never starts with a space. */
 #define SCHEMA_ROW ""
 #define AHEAD_ROW " ahead"
+#define FLOOR_ROW " contract"
 
 /* Newer than the requirement, whatever type the version column has: numeric[] or the
  * bigint of a table an older slipway wrote and no upgrade converted yet (a newer image's
@@ -123,7 +125,7 @@ static char *health_sql(const struct sw_config *cfg, const struct sw_requirement
     int schema_len = dot ? (int)(dot - table) : 0;
     const char *name = dot ? dot + 1 : table;
     char v[SW_VERSION_TEXT_MAX], ahead[1024] = "", q[512];
-    char *sql = NULL;
+    char *sql = NULL, *floor;
 
     if (dot)
         snprintf(q, sizeof q, "\"%.*s\".\"%s\"", schema_len, table, name);
@@ -134,11 +136,14 @@ static char *health_sql(const struct sw_config *cfg, const struct sw_requirement
                  " UNION ALL SELECT '" AHEAD_ROW "', count(*)::text FROM %s WHERE success "
                  "AND " AS_ARRAY " > '{%s}'",
                  q, sw_version_format(&req->schema, ',', v));
-    if (asprintf(&sql,
+    floor = sw_floor_sql(FLOOR_ROW, q);
+    if (!floor ||
+        asprintf(&sql,
                  "SELECT '" SCHEMA_ROW "', max(version)::text FROM %s WHERE success%s "
-                 "UNION ALL SELECT name, version::text FROM %s%.*s%sslipway_tasks",
-                 q, ahead, dot ? "\"" : "", schema_len, table, dot ? "\"." : "") < 0)
-        return NULL;
+                 "UNION ALL %s UNION ALL SELECT name, version::text FROM %s%.*s%sslipway_tasks",
+                 q, ahead, floor, dot ? "\"" : "", schema_len, table, dot ? "\"." : "") < 0)
+        sql = NULL;
+    free(floor);
     return sql;
 }
 
@@ -238,6 +243,9 @@ static bool judge_schema(const PGresult *r, const struct sw_config *cfg,
                  "database: schema version %s is behind, this image needs %s", got, need);
         return false;
     }
+    if (req->database && req->has_schema &&
+        sw_floor_breaks(row_value(r, FLOOR_ROW), &req->schema, h->line, sizeof h->line))
+        return false;
     if (req->database && ahead->set && recorded(r, AHEAD_ROW) > ahead->value) {
         snprintf(h->line, sizeof h->line,
                  "database: schema version %s is more than %" PRIu64

@@ -61,7 +61,7 @@ static int lint_file(struct run *r, const struct sw_migration *m)
 {
     struct sw_lint_file f = {
         .transactional = !m->no_transaction,
-        .contract = sw_lint_is_contract(m->content, m->content_len),
+        .contract = sw_migration_is_contract(m), /* the marker as migdir read it */
     };
     struct sw_lint_read read;
     sw_err err;

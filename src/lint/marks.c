@@ -3,7 +3,6 @@
 #include <string.h>
 
 #define ALLOW_MARKER "slipway:allow"
-#define CONTRACT_MARKER "slipway:contract"
 
 static bool is_blank(char c)
 {
@@ -53,26 +52,6 @@ bool sw_lint_allowed(const char *sql, size_t off, enum sw_lint_rule rule)
             return true;
         if (p < line - 1)
             p++;
-    }
-    return false;
-}
-
-bool sw_lint_is_contract(const char *content, size_t len)
-{
-    const char *p = content, *end = content + len;
-
-    if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-        p += 3; /* an editor's UTF-8 byte order mark */
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *eol = nl ? nl : end, *q = p;
-        if (after_marker(p, eol, CONTRACT_MARKER))
-            return true;
-        while (q < eol && is_blank(*q))
-            q++;
-        if (q < eol && !(eol - q >= 2 && q[0] == '-' && q[1] == '-'))
-            return false; /* the first line of SQL ends the leading comment block */
-        p = eol + (nl != NULL);
     }
     return false;
 }

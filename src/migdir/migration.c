@@ -18,6 +18,7 @@
 
 #define NO_TX_MARKER "slipway:no-transaction"
 #define MORPH_NO_TX_MARKER "morph:nontransactional"
+#define CONTRACT_MARKER "slipway:contract"
 
 /* ---- file content ---- */
 
@@ -257,10 +258,11 @@ static int check_dbmate_layout(const char *name, const struct layout *lay, sw_er
 
 /* Whether the "--" comment p..end is exactly a no-transaction marker (blanks around it):
  * slipway's own, or Mattermost's morph one. */
-static bool is_no_tx_marker(const char *p, const char *end)
+static bool is_no_tx_marker(const char *p, const char *end, void *arg)
 {
     const char *rest = marker_rest(p, end, NO_TX_MARKER);
 
+    (void)arg;
     if (rest == NULL)
         rest = marker_rest(p, end, MORPH_NO_TX_MARKER);
     while (rest != NULL && rest < end && is_blank(*rest))
@@ -268,32 +270,98 @@ static bool is_no_tx_marker(const char *p, const char *end)
     return rest == end;
 }
 
-/* A no-transaction marker anywhere in the leading comment block: the "--" and block
- * comments before the first statement. dbmate's "transaction:false" is an option of its
- * "-- migrate:up" line (parse_dbmate_options). */
-static bool leading_no_tx_marker(const char *text, size_t len)
+/* The first "--" comment of the leading comment block (the "--" and block comments before
+ * the first statement) for which wanted() is true: its line number, or 0 when none is. */
+static int leading_comment(const char *text, size_t len,
+                           bool (*wanted)(const char *p, const char *eol, void *arg), void *arg)
 {
     const char *p = text, *end = text + len;
+    int line = 1;
 
     while (p < end) {
-        if (is_blank(*p) || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v') {
+        if (*p == '\n') {
+            line++;
+            p++;
+        } else if (is_blank(*p) || *p == '\r' || *p == '\f' || *p == '\v') {
             p++;
         } else if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
             const char *close = memmem(p + 2, (size_t)(end - p - 2), "*/", 2);
             if (close == NULL)
-                return false;
+                return 0;
+            for (; p < close; p++)
+                line += *p == '\n';
             p = close + 2;
         } else if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
             const char *eol = nl != NULL ? nl : end;
-            if (is_no_tx_marker(p, eol))
-                return true;
+            if (wanted(p, eol, arg))
+                return line;
             p = eol;
         } else {
-            return false;
+            return 0;
         }
     }
-    return false;
+    return 0;
+}
+
+/* A no-transaction marker anywhere in the leading comment block. dbmate's
+ * "transaction:false" is an option of its "-- migrate:up" line (parse_dbmate_options). */
+static bool leading_no_tx_marker(const char *text, size_t len)
+{
+    return leading_comment(text, len, is_no_tx_marker, NULL) > 0;
+}
+
+/* The contract marker's line: what follows the word (kept in *rest) up to *eol. */
+struct contract_line {
+    const char *rest, *eol;
+};
+
+static bool is_contract_marker(const char *p, const char *end, void *arg)
+{
+    struct contract_line *c = arg;
+
+    c->rest = marker_rest(p, end, CONTRACT_MARKER);
+    c->eol = end;
+    return c->rest != NULL;
+}
+
+static const char *skip_blanks(const char *p, const char *end)
+{
+    while (p < end && is_blank(*p))
+        p++;
+    return p;
+}
+
+/* "-- slipway:contract" or "-- slipway:contract floor=N": anything else after the marker
+ * is refused, so that a typo cannot leave the floor at its default unnoticed. */
+static int parse_contract_marker(struct sw_migration *m, const char *text, size_t len, sw_err *err)
+{
+    struct contract_line c = {0};
+    const char *rest, *value, *end, *why;
+
+    m->contract_line = leading_comment(text, len, is_contract_marker, &c);
+    if (m->contract_line == 0)
+        return 0;
+    rest = skip_blanks(c.rest, c.eol);
+    if (rest == c.eol)
+        return 0;
+    for (end = rest; end < c.eol && !is_blank(*end); end++)
+        ;
+    if (end - rest <= 6 || memcmp(rest, "floor=", 6) != 0 || skip_blanks(end, c.eol) != c.eol) {
+        sw_err_set(err,
+                   "%s:%d: unknown option '%.*s' after '-- " CONTRACT_MARKER
+                   "' (expected floor=VERSION)",
+                   m->name, m->contract_line, (int)(c.eol - rest), rest);
+        return -1;
+    }
+    value = rest + 6;
+    if (sw_version_parse(value, (size_t)(end - value), ".", &m->floor, &why) < 0) {
+        sw_err_set(err, "%s:%d: floor '%.*s': %s", m->name, m->contract_line, (int)(end - value),
+                   value, why);
+        return -1;
+    }
+    m->floor_given = true;
+    return 0;
 }
 
 /* Sets sql, sql_line and no_transaction from content. */
@@ -310,6 +378,8 @@ static int extract_sql(struct sw_migration *m, sw_err *err)
     if (scan_layout(m->name, text, len, &lay, err) < 0)
         return -1;
     m->no_transaction = leading_no_tx_marker(text, len);
+    if (parse_contract_marker(m, text, len, err) < 0)
+        return -1;
     m->sql_line = 1;
     if (lay.up.line != 0) {
         if (check_dbmate_layout(m->name, &lay, err) < 0 ||
@@ -605,6 +675,25 @@ static int compare_migrations(const void *a, const void *b)
     return c != 0 ? c : strcmp(x->name, y->name);
 }
 
+/* A contract migration's default floor is the version before it; a floor above its own
+ * version would wait for replicas of the very release that ships it. */
+static int set_floor(struct sw_migration_set *set, size_t i, sw_err *err)
+{
+    struct sw_migration *m = &set->items[i];
+    char v[SW_VERSION_TEXT_MAX];
+
+    if (!sw_migration_is_contract(m))
+        return 0;
+    if (!m->floor_given)
+        m->floor = i > 0 ? set->items[i - 1].version : sw_version_of(0);
+    if (sw_version_cmp(&m->floor, &m->version) > 0) {
+        sw_err_set(err, "%s:%d: floor %s is above the migration's own version", m->name,
+                   m->contract_line, sw_version_format(&m->floor, '.', v));
+        return -1;
+    }
+    return 0;
+}
+
 /* Repeatables by file name (as Flyway orders them by description), folder ignored. */
 static int compare_repeatables(const void *a, const void *b)
 {
@@ -619,13 +708,15 @@ static int sort_and_check(struct sw_migration_set *set, sw_err *err)
 
     if (set->n > 1)
         qsort(set->items, set->n, sizeof *set->items, compare_migrations);
-    for (size_t i = 1; i < set->n; i++) {
-        const struct sw_migration *a = &set->items[i - 1], *b = &set->items[i];
-        if (sw_version_cmp(&a->version, &b->version) == 0) {
+    for (size_t i = 0; i < set->n; i++) {
+        const struct sw_migration *a = i > 0 ? &set->items[i - 1] : NULL, *b = &set->items[i];
+        if (a && sw_version_cmp(&a->version, &b->version) == 0) {
             sw_err_set(err, "duplicate version %s: %s and %s",
                        sw_version_format(&a->version, '.', v), a->name, b->name);
             return -1;
         }
+        if (set_floor(set, i, err) < 0)
+            return -1;
     }
     if (set->n_repeatables > 1)
         qsort(set->repeatables, set->n_repeatables, sizeof *set->repeatables, compare_repeatables);

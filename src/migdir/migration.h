@@ -39,6 +39,12 @@ struct sw_migration {
     size_t n_copies;
     bool empty;      /* no statement, only comments or nothing: recorded, nothing sent */
     bool repeatable; /* Flyway's R__name.sql: in set->repeatables, version unused */
+    /* "-- slipway:contract [floor=N]" in the leading comment block (README "Fleet and
+     * contract migrations"): it removes what releases requiring less than floor still use.
+     * floor defaults to the version of the migration before it (0 for the first). */
+    int contract_line; /* 0: not a contract migration */
+    bool floor_given;  /* floor=N was written */
+    struct sw_version floor;
 };
 
 struct sw_migration_set {
@@ -49,6 +55,12 @@ struct sw_migration_set {
     struct sw_migration *repeatables;
     size_t n_repeatables;
 };
+
+/* Whether m is a contract migration: lint's breaks-previous-release rule is silent in it. */
+static inline bool sw_migration_is_contract(const struct sw_migration *m)
+{
+    return m->contract_line > 0;
+}
 
 /* Loads every migration of dir into *out (overwritten, not freed first). Returns 0, or -1 with
  * *out empty and err set to one line: "NAME: ..." or "NAME:LINE: ..." for a file, else

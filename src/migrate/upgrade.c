@@ -7,6 +7,7 @@
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "base/termlog.h"
+#include "fleet/contract.h"
 #include "lint/lint.h"
 #include "migdir/placeholders.h"
 #include "migdir/sqlsplit.h"
@@ -322,7 +323,7 @@ static void wrap_free(struct wrap *w)
 static int wrap_build(struct upgrade *u, const struct sw_migration *m, const char *checksum,
                       struct wrap *w, sw_err *err)
 {
-    char *head = timeouts_sql(u, "BEGIN; ", "LOCAL"), *notify = NULL, *commit = NULL;
+    char *head = timeouts_sql(u, "BEGIN; ", "LOCAL"), *notify = NULL, *then = NULL, *commit = NULL;
     char what[512];
 
     memset(w, 0, sizeof *w);
@@ -334,14 +335,15 @@ static int wrap_build(struct upgrade *u, const struct sw_migration *m, const cha
         notify = sw_history_notify_sql(u->s.db, what, "COMMIT", err);
     if (notify && m->repeatable)
         commit = sw_repeatable_commit_sql(u->s.db, &u->s.tables, m, checksum, 0, notify, err);
-    else if (notify)
-        commit = sw_history_commit_sql(u->s.db, &u->s.tables, m, checksum, notify, err);
+    else if (notify && (then = sw_history_floor_sql(&u->s.tables, m, notify, err)) != NULL)
+        commit = sw_history_commit_sql(u->s.db, &u->s.tables, m, checksum, then, err);
     if (commit && asprintf(&w->after, "RELEASE SAVEPOINT " SAVEPOINT "; %s", commit) < 0)
         w->after = NULL;
     if (!w->before || (commit && !w->after))
         sw_err_set(err, "out of memory");
     free(head);
     free(notify);
+    free(then);
     free(commit);
     if (w->after)
         return 0;
@@ -447,6 +449,23 @@ static int apply_statement(struct upgrade *u, const struct sw_migration *m, cons
     return SW_EXIT_OK;
 }
 
+/* A no-transaction contract migration's floor, once its last statement is recorded. */
+static int record_floor(struct upgrade *u, const struct sw_migration *m)
+{
+    char *sql;
+    sw_err err;
+    int rc;
+
+    if (!sw_migration_is_contract(m))
+        return SW_EXIT_OK;
+    sql = sw_history_floor_sql(&u->s.tables, m, NULL, &err);
+    rc = sql ? sw_db_command(u->s.db, sql, &err) : -1;
+    free(sql);
+    if (rc < 0)
+        sw_error("%s: applied, but its contract floor was not recorded: %s", m->name, err.msg);
+    return rc < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
+}
+
 static int run_statements(struct upgrade *u, const struct sw_migration *m, const char *checksum,
                           struct sw_applied_part *part)
 {
@@ -471,6 +490,8 @@ static int run_statements(struct upgrade *u, const struct sw_migration *m, const
             return rc;
         }
     }
+    if (record_floor(u, m) != SW_EXIT_OK)
+        return SW_EXIT_FAIL;
     migration_what(m, what, sizeof what);
     if (sw_history_notify(u->s.db, what, &err) < 0)
         sw_warn("%s: applied, but NOTIFY failed: %s", m->name, err.msg);
@@ -582,9 +603,10 @@ static void lock_wait_text(const struct upgrade *u, char *buf, size_t size)
 }
 
 /* The summary of a failed or stopped run: where, and the figures a Job's metrics would show. */
-static void failure_summary(struct upgrade *u, const struct sw_migration *m, int64_t t0)
+/* rc: the exit code; SW_EXIT_CONTRACT is a pause (everything before m was applied). */
+static void failure_summary(struct upgrade *u, const struct sw_migration *m, int64_t t0, int rc)
 {
-    const char *how = u->s.stop ? "stopped" : "failed";
+    const char *how = rc == SW_EXIT_CONTRACT ? "paused" : u->s.stop ? "stopped" : "failed";
     size_t pending = u->plan.n_pending - u->applied;
     int64_t ms = now_ms(u) - t0;
     struct sw_version_text schema;
@@ -649,15 +671,18 @@ static int apply_pending(struct upgrade *u, int64_t t0)
     for (size_t i = 0; i < u->plan.n_pending; i++) {
         size_t k = u->plan.pending[i];
         const struct sw_migration *m = &u->set.items[k];
-        int64_t start = now_ms(u);
+        int64_t start;
         int rc;
 
         if (u->s.stop)
             return failure_code(u);
-        rc = m->no_transaction ? apply_no_transaction(u, m, u->plan.checksums[k])
-                               : apply_transactional(u, m, u->plan.checksums[k]);
+        rc = sw_contract_wait(&u->s, m, u->cli->force_contract);
+        start = now_ms(u); /* the wait is not the migration's time */
+        if (rc == SW_EXIT_OK)
+            rc = m->no_transaction ? apply_no_transaction(u, m, u->plan.checksums[k])
+                                   : apply_transactional(u, m, u->plan.checksums[k]);
         if (rc != SW_EXIT_OK) {
-            failure_summary(u, m, t0);
+            failure_summary(u, m, t0, rc);
             return rc;
         }
         applied(u, m);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #define TASKS_TABLE "slipway_tasks"
+#define FLEET_TABLE "slipway_fleet"
 #define NOTIFY_CHANNEL "slipway"
 
 /* SQL around the quoted table names; NULL with err when out of memory. */
@@ -75,9 +76,10 @@ int sw_tables_init(struct sw_tables *t, struct sw_db *db, const char *configured
     if (t->schema) {
         t->migrations = sqlf(err, "%s.%s", t->schema, qtable);
         t->tasks = sqlf(err, "%s.\"" TASKS_TABLE "\"", t->schema);
+        t->fleet = sqlf(err, "%s.\"" FLEET_TABLE "\"", t->schema);
     }
     free(qtable);
-    if (!t->migrations || !t->tasks) {
+    if (!t->migrations || !t->tasks || !t->fleet) {
         sw_tables_free(t);
         return -1;
     }
@@ -106,6 +108,7 @@ void sw_tables_free(struct sw_tables *t)
     free(t->schema);
     free(t->migrations);
     free(t->tasks);
+    free(t->fleet);
     memset(t, 0, sizeof *t);
 }
 
@@ -157,6 +160,43 @@ static int convert_bigint_versions(struct sw_db *db, const struct sw_tables *t, 
     return sql ? run_sqlf_result(sw_db_command(db, sql, err), sql) : -1;
 }
 
+/* The floor of each contract migration (NULL for the others), which the health of an older
+ * image reads. Looked up first: ALTER TABLE takes an exclusive lock even when the column is
+ * there, and health probes read this table. */
+static int add_floor_column(struct sw_db *db, const struct sw_tables *t, sw_err *err)
+{
+    const char *params[] = {t->migrations};
+    PGresult *r = sw_db_execp(db,
+                              "SELECT count(*) FROM pg_attribute WHERE attrelid = "
+                              "to_regclass($1) AND attname = 'contract_floor' AND NOT attisdropped",
+                              1, params, err);
+    bool missing;
+    char *sql;
+
+    if (!r)
+        return -1;
+    missing = strcmp(sw_pq->PQgetvalue(r, 0, 0), "0") == 0;
+    sw_pq->PQclear(r);
+    if (!missing)
+        return 0;
+    sql = sqlf(err, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS contract_floor numeric[]",
+               t->migrations);
+    return sql ? run_sqlf_result(sw_db_command(db, sql, err), sql) : -1;
+}
+
+/* The replicas' registry (README "Fleet"): serving supervisors write it, --upgrade reads it
+ * before a contract migration. */
+static int create_fleet_table(struct sw_db *db, const struct sw_tables *t, sw_err *err)
+{
+    char *sql = sqlf(err,
+                     "CREATE TABLE IF NOT EXISTS %s (instance text PRIMARY KEY, image text, "
+                     "requires numeric[], started timestamptz NOT NULL DEFAULT now(), "
+                     "last_seen timestamptz NOT NULL DEFAULT now())",
+                     t->fleet);
+
+    return sql ? run_sqlf_result(sw_db_command(db, sql, err), sql) : -1;
+}
+
 int sw_history_create(struct sw_db *db, const struct sw_tables *t, sw_err *err)
 {
     char *sql;
@@ -171,9 +211,10 @@ int sw_history_create(struct sw_db *db, const struct sw_tables *t, sw_err *err)
                "CREATE TABLE IF NOT EXISTS %s (name text PRIMARY KEY, version bigint NOT NULL, "
                "updated_at timestamptz NOT NULL DEFAULT now())",
                t->migrations, t->tasks);
-    if (!sql || run_sqlf_result(sw_db_command(db, sql, err), sql) < 0)
+    if (!sql || run_sqlf_result(sw_db_command(db, sql, err), sql) < 0 ||
+        convert_bigint_versions(db, t, err) < 0 || add_floor_column(db, t, err) < 0)
         return -1;
-    return convert_bigint_versions(db, t, err);
+    return create_fleet_table(db, t, err);
 }
 
 int sw_history_exists(struct sw_db *db, const struct sw_tables *t, bool *exists, sw_err *err)
@@ -379,6 +420,18 @@ int sw_history_record_adopted(struct sw_db *db, const struct sw_tables *t,
     char *sql = insert_sql(db, t, m, checksum, "0", 0, true, note, err);
 
     return sql ? run_sqlf_result(sw_db_command(db, sql, err), sql) : -1;
+}
+
+char *sw_history_floor_sql(const struct sw_tables *t, const struct sw_migration *m,
+                           const char *then, sw_err *err)
+{
+    char version[SW_VERSION_TEXT_MAX], floor[SW_VERSION_TEXT_MAX];
+
+    if (!sw_migration_is_contract(m))
+        return sqlf(err, "%s", then ? then : "");
+    return sqlf(err, "UPDATE %s SET contract_floor = '{%s}' WHERE version = '{%s}'%s%s",
+                t->migrations, sw_version_format(&m->floor, ',', floor),
+                sw_version_format(&m->version, ',', version), then ? "; " : "", then ? then : "");
 }
 
 int sw_history_set_checksum(struct sw_db *db, const struct sw_tables *t,

@@ -18,6 +18,7 @@ struct sw_tables {
     bool configured_schema; /* the config named it: create it when missing */
     char *migrations;       /* e.g. "app"."slipway_migrations" */
     char *tasks;            /* e.g. "app"."slipway_tasks" */
+    char *fleet;            /* e.g. "app"."slipway_fleet" (README "Fleet") */
 };
 
 struct sw_history_row {
@@ -50,10 +51,11 @@ void sw_tables_free(struct sw_tables *t);
 /* Whether table, a name the server reported (PG_DIAG_TABLE_NAME), is the history table. */
 bool sw_tables_is_history(const struct sw_tables *t, const char *table);
 
-/* Creates the schema and both tables when missing, and converts a history table written by
- * slipway 0.1 (version bigint) to the version numeric[] that holds dotted versions. Call it
- * under the upgrade lock: concurrent CREATE ... IF NOT EXISTS can still fail on the
- * catalog's unique indexes, and the conversion rewrites the table. */
+/* Creates the schema and the tables when missing, converts a history table written by
+ * slipway 0.1 (version bigint) to the version numeric[] that holds dotted versions, and adds
+ * the contract_floor column to a history written before it. Call it under the upgrade lock:
+ * concurrent CREATE ... IF NOT EXISTS can still fail on the catalog's unique indexes, and
+ * the conversion rewrites the table. */
 int sw_history_create(struct sw_db *db, const struct sw_tables *t, sw_err *err);
 /* Whether the history table exists (status must not create anything). */
 int sw_history_exists(struct sw_db *db, const struct sw_tables *t, bool *exists, sw_err *err);
@@ -84,6 +86,11 @@ char *sw_history_commit_sql(struct sw_db *db, const struct sw_tables *t,
 int sw_history_record_adopted(struct sw_db *db, const struct sw_tables *t,
                               const struct sw_migration *m, const char *checksum, const char *note,
                               sw_err *err);
+/* For a contract migration, "UPDATE history SET contract_floor ...; then" (its floor, for
+ * the health of older images); for any other, a copy of then. then may be NULL (nothing
+ * after). malloc'd; NULL with err. */
+char *sw_history_floor_sql(const struct sw_tables *t, const struct sw_migration *m,
+                           const char *then, sw_err *err);
 int sw_history_set_checksum(struct sw_db *db, const struct sw_tables *t,
                             const struct sw_version *version, const char *checksum, sw_err *err);
 

@@ -18,6 +18,7 @@
 #include "base/loop.h"
 #include "base/termlog.h"
 #include "config/cli.h"
+#include "fleet/heartbeat.h"
 #include "health/gate.h"
 #include "health/health.h"
 #include "health/healthsrv.h"
@@ -47,6 +48,8 @@ struct supervisor {
     struct sw_sigwatch signals;
     uv_timer_t stop_timer;
     struct sw_health_server *health; /* NULL when there is nothing to answer about */
+    const struct sw_requirements *req;
+    struct sw_heartbeat *fleet; /* NULL when this replica does not register */
 };
 
 /* SIGKILL and SIGSTOP cannot be caught and glibc reserves 32 and 33; SIGCHLD is ours to act
@@ -231,6 +234,15 @@ static int exited(const struct supervisor *s)
     return code;
 }
 
+/* Registered once the server runs (the gate passed), so that the fleet lists replicas that
+ * serve. After the fork: the heartbeat's threads must not exist while the child is between
+ * fork and exec. Only with a database configured: a plain supervisor never loads libpq. */
+static void join_fleet(struct supervisor *s)
+{
+    if (s->cfg->serve.fleet && sw_config_serve_has_database(s->cfg))
+        s->fleet = sw_heartbeat_start(s->loop, s->cfg, s->req->has_schema ? &s->req->schema : NULL);
+}
+
 static int supervise(struct supervisor *s, char **argv, const struct sw_user *user)
 {
     sw_err err;
@@ -255,6 +267,8 @@ static int supervise(struct supervisor *s, char **argv, const struct sw_user *us
     }
     if (!exec_code && s->health)
         sw_health_server_set_running(s->health, true);
+    if (!exec_code)
+        join_fleet(s); /* after the fork: see join_fleet */
     /* Returns once on_sigchld has seen the server and every descendant gone (uv_stop); its
      * value (whether handles remain) is sw_serve's to act on, by closing them. */
     uv_run(s->loop, UV_RUN_DEFAULT);
@@ -289,9 +303,10 @@ static int start_health(struct supervisor *s, struct sw_requirements *req)
 
 int sw_serve(const struct sw_config *cfg, char **cmdline)
 {
-    struct supervisor s = {.cfg = cfg, .loop = uv_default_loop(), .signals = {.fd = -1}};
-    char **argv = server_argv(cfg, cmdline);
     struct sw_requirements req = {0};
+    struct supervisor s = {
+        .cfg = cfg, .loop = uv_default_loop(), .signals = {.fd = -1}, .req = &req};
+    char **argv = server_argv(cfg, cmdline);
     struct sw_user user = {0};
     sw_err err;
     bool abandoned;
@@ -315,6 +330,7 @@ int sw_serve(const struct sw_config *cfg, char **cmdline)
         code = sw_gate_wait(s.loop, cfg, &s.gate_stop, s.health, &req);
     if (code == SW_EXIT_OK && !cfg->serve.exec)
         code = supervise(&s, argv, &user);
+    sw_heartbeat_leave(s.fleet); /* completed by sw_loop_close(), within connect_timeout */
     sw_health_server_close(s.health);
     sw_sigwatch_close(&s.signals);
     abandoned = sw_health_server_busy(s.health);
@@ -323,6 +339,7 @@ int sw_serve(const struct sw_config *cfg, char **cmdline)
     else
         sw_loop_close(s.loop);
     sw_health_server_free(s.health);
+    sw_heartbeat_free(s.fleet);
     sw_requirements_free(&req);
     if (code == SW_EXIT_OK && cfg->serve.exec) {
         /* The loop is closed first: its signal handlers and fds must not outlive us. */
