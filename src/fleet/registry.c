@@ -145,3 +145,18 @@ void sw_fleet_free(struct sw_fleet *f)
     free(f->items);
     memset(f, 0, sizeof *f);
 }
+
+static bool same_group(const struct sw_replica *a, const struct sw_replica *b)
+{
+    return strcmp(a->image, b->image) == 0 && a->has_requires == b->has_requires &&
+           (!a->has_requires || sw_version_cmp(&a->requires, &b->requires) == 0);
+}
+
+size_t sw_fleet_group_end(const struct sw_fleet *f, size_t i)
+{
+    size_t end = i + 1;
+
+    while (end < f->n && same_group(&f->items[i], &f->items[end]))
+        end++;
+    return end;
+}

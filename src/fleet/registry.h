@@ -45,5 +45,7 @@ int sw_fleet_leave(struct sw_db *db, const char *table, const char *instance, sw
 int sw_fleet_read(struct sw_db *db, const char *table, int64_t ttl_ms,
                   const struct sw_version *below, struct sw_fleet *out, sw_err *err);
 void sw_fleet_free(struct sw_fleet *f);
+/* The end of the group of replicas that starts at i: same image, same requirement. */
+size_t sw_fleet_group_end(const struct sw_fleet *f, size_t i);
 
 #endif

@@ -1,11 +1,13 @@
 /* `slipway status [--json]`: what an upgrade would find, read-only: schema version, applied
- * and pending migrations, drift, tasks (recorded against configured) and the lock holder.
- * Creates nothing and takes no lock. */
+ * and pending migrations, drift, tasks (recorded against configured), the lock holder and
+ * the live fleet. Creates nothing and takes no lock. */
 #include "migrate/status.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "fleet/registry.h"
 #include "migrate/adopt.h"
 #include "migrate/plan.h"
+#include "pg/dynlib.h"
 #include "pg/history.h"
 #include "pg/lock.h"
 #include "pg/session.h"
@@ -27,6 +29,8 @@ struct status {
     enum sw_adopt_result adoption;
     struct sw_adoption adopt;
     char adopt_refused[sizeof(sw_err)];
+    struct sw_fleet fleet;
+    char fleet_unknown[sizeof(sw_err)]; /* why the registry could not be read, or "" */
 };
 
 /* ---- JSON ------------------------------------------------------------------------------- */
@@ -174,6 +178,44 @@ static void json_adoption(const struct status *st)
     }
 }
 
+static void json_replica_group(const struct sw_fleet *f, size_t from, size_t to)
+{
+    const struct sw_replica *r = &f->items[from];
+
+    printf("%s{\"image\":", from ? "," : "");
+    json_str(r->image);
+    printf(",\"requires\":");
+    if (r->has_requires)
+        json_version(&r->requires);
+    else
+        printf("null");
+    printf(",\"instances\":[");
+    for (size_t i = from; i < to; i++) {
+        printf("%s{\"instance\":", i > from ? "," : "");
+        json_str(f->items[i].instance);
+        printf(",\"last_seen_s\":%.1f}", f->items[i].seen_ago_s);
+    }
+    printf("]}");
+}
+
+/* null with "fleet_error" when the registry cannot be read (no table yet, no rights). */
+static void json_fleet(const struct status *st)
+{
+    json_key("fleet", false);
+    if (st->fleet_unknown[0]) {
+        printf("null");
+        json_key("fleet_error", false);
+        json_str(st->fleet_unknown);
+        return;
+    }
+    putchar('[');
+    for (size_t i = 0, end; i < st->fleet.n; i = end) {
+        end = sw_fleet_group_end(&st->fleet, i);
+        json_replica_group(&st->fleet, i, end);
+    }
+    putchar(']');
+}
+
 static void print_json(const struct status *st)
 {
     putchar('{');
@@ -197,7 +239,9 @@ static void print_json(const struct status *st)
         printf(",\"since\":");
         json_str(st->holder.since);
     }
-    printf("}}\n");
+    putchar('}');
+    json_fleet(st);
+    printf("}\n");
 }
 
 /* ---- text -------------------------------------------------------------------------------- */
@@ -210,6 +254,26 @@ static void text_list(const char *label, const struct status *st, const size_t *
         printf("  %-12s %s", label, m->name);
         if (r && !r->success)
             printf(" (stopped after statement %d)", r->statements_done);
+        putchar('\n');
+    }
+}
+
+static void text_fleet(const struct status *st)
+{
+    char v[SW_VERSION_TEXT_MAX];
+
+    if (st->fleet_unknown[0]) {
+        printf("fleet: unknown (%s)\n", st->fleet_unknown);
+        return;
+    }
+    printf("fleet: %zu live replica%s\n", st->fleet.n, st->fleet.n == 1 ? "" : "s");
+    for (size_t i = 0, end; i < st->fleet.n; i = end) {
+        const struct sw_replica *r = &st->fleet.items[i];
+        end = sw_fleet_group_end(&st->fleet, i);
+        printf("  image %s, requires %s: %zu:", r->image[0] ? r->image : "(unlabelled)",
+               r->has_requires ? sw_version_format(&r->requires, '.', v) : "nothing", end - i);
+        for (size_t k = i; k < end; k++)
+            printf(" %s", st->fleet.items[k].instance);
         putchar('\n');
     }
 }
@@ -253,6 +317,7 @@ static void print_text(const struct status *st)
                st->holder.application_name, st->holder.client, st->holder.since);
     else
         printf("upgrade lock: free\n");
+    text_fleet(st);
 }
 
 /* ---- reading ----------------------------------------------------------------------------- */
@@ -263,6 +328,22 @@ static int read_adoption(struct status *st, struct sw_session *s, sw_err *err)
     if (st->adoption == SW_ADOPT_REFUSED)
         snprintf(st->adopt_refused, sizeof st->adopt_refused, "%s", err->msg);
     return st->adoption == SW_ADOPT_ERROR ? -1 : 0;
+}
+
+/* The fleet is a report, not the upgrade's state: a registry that cannot be read (none yet,
+ * no rights) is shown as unknown, not an error. */
+static void read_fleet(struct status *st, struct sw_session *s)
+{
+    sw_err err;
+
+    if (sw_fleet_read(s->db, s->tables.fleet, st->cfg->migrations.fleet_ttl_ms, NULL, &st->fleet,
+                      &err) == 0)
+        return;
+    const PGresult *r = sw_db_last_error(s->db);
+    const char *state = r ? sw_pq->PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(st->fleet_unknown, sizeof st->fleet_unknown, "%s",
+             state && strcmp(state, "42P01") == 0 ? "no registry yet: --upgrade creates it"
+                                                  : err.msg);
 }
 
 static int read_database(struct status *st, struct sw_session *s)
@@ -281,6 +362,7 @@ static int read_database(struct status *st, struct sw_session *s)
         sw_error("cannot read the upgrade state: %s", err.msg);
         return SW_EXIT_FAIL;
     }
+    read_fleet(st, s);
     return SW_EXIT_OK;
 }
 
@@ -311,6 +393,7 @@ int sw_status_main(const struct sw_config *cfg, const struct sw_cli *cli)
         else
             print_text(&st);
     }
+    sw_fleet_free(&st.fleet);
     sw_adopt_free(&st.adopt);
     sw_task_versions_free(&st.tasks);
     sw_repeatables_free(&st.repeatables);

@@ -161,7 +161,8 @@ is "$RC" 143 "stopped by SIGTERM: 143"
 
 # Without wait_for the supervisor still answers health: the first probe has it check the
 # database once (on a worker thread), later probes within 60 s get that answer without a query.
-SLIPWAY_SERVE_WAIT_FOR= SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/nogate.sock "$SLIPWAY" -c "$CONF" -- sleep 60 2>/dev/null &
+# (fleet = false: a registered replica loads libpq for its heartbeat, tests/fleet/fleet.sh.)
+SLIPWAY_SERVE_FLEET=false SLIPWAY_SERVE_WAIT_FOR= SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/nogate.sock "$SLIPWAY" -c "$CONF" -- sleep 60 2>/dev/null &
 sup=$!
 wait_for 30 test -S "$TMP/nogate.sock"
 ok $? "no gate: the supervisor listens on its socket"
