@@ -754,6 +754,45 @@ static void test_file_kinds(void)
         abort();
 }
 
+/* The contract marker (README "Fleet"): the floor defaults to the version before. */
+static void test_contract(void)
+{
+    struct sw_migration_set set;
+
+    fresh_dir();
+    put("0001_a.sql", "CREATE TABLE t (a int, b int);");
+    put("V1.5__b.sql", "-- comment\n-- slipway:contract\nALTER TABLE t DROP COLUMN b;");
+    put("0002_c.sql", "-- slipway:contract floor=1.2 \nSELECT 1;");
+    put("0003_d.sql", "SELECT 1;\n-- slipway:contract\n");
+    if (load_ok(&set)) {
+        TAP_OK(!sw_migration_is_contract(&set.items[0]), "a plain migration is no contract");
+        TAP_OK(sw_migration_is_contract(&set.items[1]) && set.items[1].contract_line == 2 &&
+                   version_is(&set.items[1].floor, "1"),
+               "contract marker in the leading block: floor = the version before (1)");
+        TAP_OK(sw_migration_is_contract(&set.items[2]) && set.items[2].floor_given &&
+                   version_is(&set.items[2].floor, "1.2"),
+               "floor=1.2 is taken as written");
+        TAP_OK(!sw_migration_is_contract(&set.items[3]), "a marker after SQL is no marker");
+        sw_migrations_free(&set);
+    }
+    fresh_dir();
+    put("0001_a.sql", "-- slipway:contract\nSELECT 1;");
+    if (load_ok(&set)) {
+        TAP_OK(version_is(&set.items[0].floor, "0"), "the first migration's default floor is 0");
+        sw_migrations_free(&set);
+    }
+    fresh_dir();
+    put("0002_a.sql", "-- slipway:contract flor=1\nSELECT 1;");
+    load_fails("0002_a.sql:1: unknown option 'flor=1' after '-- slipway:contract' (expected "
+               "floor=VERSION)");
+    fresh_dir();
+    put("0002_a.sql", "-- slipway:contract floor=x\nSELECT 1;");
+    load_fails("0002_a.sql:1: floor 'x': not a version");
+    fresh_dir();
+    put("0002_a.sql", "-- slipway:contract floor=3\nSELECT 1;");
+    load_fails("0002_a.sql:1: floor 3 is above the migration's own version");
+}
+
 int main(void)
 {
     test_names();
@@ -763,6 +802,7 @@ int main(void)
     test_find_many();
     test_crlf();
     test_no_transaction();
+    test_contract();
     test_dbmate();
     test_content_errors();
     test_dbmate_errors();
