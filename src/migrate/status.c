@@ -270,8 +270,9 @@ static void text_fleet(const struct status *st)
     for (size_t i = 0, end; i < st->fleet.n; i = end) {
         const struct sw_replica *r = &st->fleet.items[i];
         end = sw_fleet_group_end(&st->fleet, i);
-        printf("  image %s, requires %s: %zu:", r->image[0] ? r->image : "(unlabelled)",
-               r->has_requires ? sw_version_format(&r->requires, '.', v) : "nothing", end - i);
+        printf("  image %s, requires %s: %zu replica%s:", r->image[0] ? r->image : "(unlabelled)",
+               r->has_requires ? sw_version_format(&r->requires, '.', v) : "nothing", end - i,
+               end - i == 1 ? "" : "s");
         for (size_t k = i; k < end; k++)
             printf(" %s", st->fleet.items[k].instance);
         putchar('\n');

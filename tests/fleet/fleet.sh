@@ -81,7 +81,9 @@ for n in a b c; do
 done
 
 sw status
-like "$OUT" "image v1, requires 1: 3:" "status groups the live fleet by image and requirement"
+line=$(printf '%s\n' "$OUT" | grep "image v1, requires 1: 3 replicas:")
+ok $? "status groups the live fleet by image and requirement"
+for i in "${INST[@]}"; do like "$line" " $i" "the group lists $i"; done
 sw status --json
 is "$(printf '%s' "$OUT" | python3 -c 'import json,sys; f=json.load(sys.stdin)["fleet"]; print(f[0]["image"], f[0]["requires"], len(f[0]["instances"]))')" \
     "v1 1 3" "status --json: one group, image v1, requires 1, three instances"
