@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/fleet/run.sh - what the fleet heartbeat costs PostgreSQL: REPLICAS supervisors, each
-#   slipway -c CONF -- sleep 600   ([serve] heartbeat = HEARTBEAT, its own health_socket)
+#   slipway -c CONF -- sleep 7201   ([serve] heartbeat = HEARTBEAT, its own health_socket)
 # registered in slipway_fleet on a private PostgreSQL (TCP, sslmode=disable). Once all are
 # registered, for WINDOW seconds:
 #   - backends: pg_stat_activity sampled every 100 ms, connections named "slipway fleet%"
@@ -38,7 +38,8 @@ printf '[serve]\nheartbeat = %s\nimage = bench\n[database]\nurl = %s\n[migration
 log "starting $replicas supervisors (heartbeat $heartbeat)"
 sup_pids=()
 for ((i = 0; i < replicas; i++)); do
-    SLIPWAY_SERVE_HEALTH_SOCKET=$tmp/h$i.sock "$slipway_bin" -c "$tmp/slipway.ini" -q -- sleep 600 &
+    # (an unusual duration: these sleeps are easy to tell from anyone else's in ps)
+    SLIPWAY_SERVE_HEALTH_SOCKET=$tmp/h$i.sock "$slipway_bin" -c "$tmp/slipway.ini" -q -- sleep 7201 &
     BG_PIDS+=($!)
     sup_pids+=($!)
 done
