@@ -126,7 +126,7 @@ check
 like "$OUT" "0002_case.sql:3: drop-column" "allow holds for the very next line only"
 
 # The contract marker anywhere in the leading comment block exempts breaking changes only.
-printf -- '-- drop what 1.4 used\n-- slipway:contract floor=3\nALTER TABLE users DROP COLUMN email;\nCREATE INDEX users_id2 ON users (id);\n' >"$MIG/0002_case.sql"
+printf -- '-- drop what 1.4 used\n-- slipway:contract floor=1\nALTER TABLE users DROP COLUMN email;\nCREATE INDEX users_id2 ON users (id);\n' >"$MIG/0002_case.sql"
 check
 unlike "$OUT" "drop-column" "a contract migration may drop a column"
 like "$OUT" "0002_case.sql:4: index-not-concurrent" "but its locks are still reported"
