@@ -31,7 +31,10 @@ struct sw_heartbeat {
     bool registered; /* a beat has succeeded: there may be a row to delete */
     bool failing;    /* the last beat failed; its warning was given */
     unsigned beats;
+    struct sw_fleet view; /* the fleet at the last beat that read it (loop thread) */
     /* the job's outcome, written by the worker, read after it completed */
+    struct sw_fleet next; /* read after a beat, when /metrics can show it */
+    bool next_read;       /* next holds a fresh view */
     bool ok;
     sw_err err;
     char sqlstate[6];
@@ -47,7 +50,21 @@ static void note_sqlstate(struct sw_heartbeat *hb, struct sw_db *db)
     snprintf(hb->sqlstate, sizeof hb->sqlstate, "%s", state ? state : "");
 }
 
-/* One connection attempt and one statement, both within connect_timeout. */
+/* After a beat, on its connection: the fleet for /metrics, which a scrape then never has to
+ * read itself. Only with health_listen: nothing else shows it. */
+static void read_view(struct sw_heartbeat *hb, struct sw_db *db)
+{
+    sw_err err;
+
+    if (hb->job != JOB_BEAT || !hb->ok || !hb->cfg->serve.health_listen)
+        return;
+    hb->next_read =
+        sw_fleet_read(db, hb->table, hb->cfg->migrations.fleet_ttl_ms, NULL, &hb->next, &err) == 0;
+    if (!hb->next_read)
+        sw_debug("fleet: cannot read the registry for /metrics: %s", err.msg);
+}
+
+/* One connection attempt and one statement (two with health_listen), within connect_timeout. */
 static void run_job(uv_work_t *w)
 {
     struct sw_heartbeat *hb = w->data;
@@ -70,6 +87,7 @@ static void run_job(uv_work_t *w)
                                  hb->has_requires ? &hb->requires : NULL, hb->started, &hb->err)
                  : sw_fleet_leave(db, hb->table, hb->instance, &hb->err)) == 0;
         note_sqlstate(hb, db);
+        read_view(hb, db);
     }
     sw_db_close(db);
     sw_loop_close(&loop);
@@ -133,6 +151,12 @@ static void job_done(uv_work_t *w, int status)
     }
     if (status == 0)
         report_beat(hb);
+    if (hb->next_read) { /* else the last known view stays */
+        sw_fleet_free(&hb->view);
+        hb->view = hb->next;
+        memset(&hb->next, 0, sizeof hb->next);
+        hb->next_read = false;
+    }
     if (hb->leaving && hb->registered)
         start_job(hb, JOB_LEAVE);
 }
@@ -192,5 +216,12 @@ void sw_heartbeat_free(struct sw_heartbeat *hb)
     /* A job still on the thread pool (the loop was abandoned, the process exits) uses hb. */
     if (!hb || hb->busy)
         return;
+    sw_fleet_free(&hb->view);
+    sw_fleet_free(&hb->next);
     free(hb);
+}
+
+const struct sw_fleet *sw_heartbeat_fleet(const struct sw_heartbeat *hb)
+{
+    return hb ? &hb->view : NULL;
 }

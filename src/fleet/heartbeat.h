@@ -22,6 +22,9 @@ struct sw_heartbeat *sw_heartbeat_start(uv_loop_t *loop, const struct sw_config 
  * its handles and work are done, before sw_heartbeat_free(), which leaves a job still in
  * flight its memory (an abandoned loop: the process is exiting). Both accept NULL. */
 void sw_heartbeat_leave(struct sw_heartbeat *hb);
+/* The live fleet as the last beat read it (with [serve] health_listen set: for /metrics),
+ * updated on the loop; empty before. Stable until sw_heartbeat_free(). NULL for NULL. */
+const struct sw_fleet *sw_heartbeat_fleet(const struct sw_heartbeat *hb);
 void sw_heartbeat_free(struct sw_heartbeat *hb);
 
 #endif

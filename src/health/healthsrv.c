@@ -65,6 +65,7 @@ struct sw_health_server {
     bool known, gating, running, checking;
     uint64_t child_exits;
     int child_exit_code;
+    const struct sw_fleet *fleet; /* the heartbeat's view, for /metrics; NULL: none */
     uint64_t checked_at;
     uv_work_t work;
     struct sw_health work_result;
@@ -180,7 +181,8 @@ static void send_metrics(struct sw_health_server *s, struct client *c)
                            .health = &s->state,
                            .child_up = s->running,
                            .child_exits = s->child_exits,
-                           .child_exit_code = s->child_exit_code};
+                           .child_exit_code = s->child_exit_code,
+                           .fleet = s->fleet};
     size_t len;
     char *body = sw_metrics_render(&m, &len), *text = NULL;
 
@@ -495,6 +497,12 @@ void sw_health_server_gate_done(struct sw_health_server *s, bool keep_answer)
 void sw_health_server_set_running(struct sw_health_server *s, bool running)
 {
     s->running = running;
+}
+
+void sw_health_server_set_fleet(struct sw_health_server *s, const struct sw_fleet *fleet)
+{
+    if (s)
+        s->fleet = fleet;
 }
 
 void sw_health_server_child_exited(struct sw_health_server *s, int code)

@@ -3,6 +3,7 @@
 #define SLIPWAY_HEALTH_HEALTHSRV_H
 
 #include "config/config.h"
+#include "fleet/registry.h"
 #include "health/health.h"
 
 #include <stdbool.h>
@@ -23,6 +24,9 @@ void sw_health_server_gate_done(struct sw_health_server *s, bool keep_answer);
 void sw_health_server_set_running(struct sw_health_server *s, bool running);
 /* The server exited with code (as the supervisor will exit): counted for /metrics. */
 void sw_health_server_child_exited(struct sw_health_server *s, int code);
+/* The fleet /metrics shows (the heartbeat's last view, which it keeps up to date); the
+ * pointer must outlive s. */
+void sw_health_server_set_fleet(struct sw_health_server *s, const struct sw_fleet *fleet);
 /* Closes the listeners and open probes, removes the socket file. The loop must then run until
  * the handles are closed before sw_health_server_free(). Both accept NULL. */
 void sw_health_server_close(struct sw_health_server *s);

@@ -111,6 +111,23 @@ static void child(FILE *f, const struct sw_metrics *m)
         fprintf(f, "slipway_child_exit_code %d\n", m->child_exit_code);
 }
 
+/* The fleet as this replica's heartbeat last read it, by image and requirement. */
+static void fleet(FILE *f, const struct sw_fleet *fl)
+{
+    header(f, "slipway_fleet_replicas", "gauge",
+           "Live replicas in slipway_fleet by image and the schema version it requires, as of "
+           "this replica's last heartbeat.");
+    for (size_t i = 0, end; fl && i < fl->n; i = end) {
+        end = sw_fleet_group_end(fl, i);
+        fputs("slipway_fleet_replicas{image=\"", f);
+        label_value(f, fl->items[i].image);
+        fputs("\",requires=\"", f);
+        if (fl->items[i].has_requires)
+            version_label(f, &fl->items[i].requires);
+        fprintf(f, "\"} %zu\n", end - i);
+    }
+}
+
 char *sw_metrics_render(const struct sw_metrics *m, size_t *len)
 {
     char *text = NULL;
@@ -122,6 +139,7 @@ char *sw_metrics_render(const struct sw_metrics *m, size_t *len)
     seen(f, m);
     dependencies(f, m->health);
     child(f, m);
+    fleet(f, m->fleet);
     bool failed = ferror(f); /* out of memory on the way */
     if (fclose(f) != 0 || failed) {
         free(text);

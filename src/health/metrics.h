@@ -5,6 +5,7 @@
 #ifndef SLIPWAY_HEALTH_METRICS_H
 #define SLIPWAY_HEALTH_METRICS_H
 
+#include "fleet/registry.h"
 #include "health/health.h"
 
 #include <stdbool.h>
@@ -20,6 +21,7 @@ struct sw_metrics {
     bool child_up;                     /* the server runs */
     uint64_t child_exits;              /* times the server exited */
     int child_exit_code;               /* its last exit code, once it exited */
+    const struct sw_fleet *fleet;      /* the live fleet at the last heartbeat, or NULL */
 };
 
 /* The exposition text (malloc'ed, *len bytes), or NULL when out of memory. */

@@ -239,8 +239,10 @@ static int exited(const struct supervisor *s)
  * fork and exec. Only with a database configured: a plain supervisor never loads libpq. */
 static void join_fleet(struct supervisor *s)
 {
-    if (s->cfg->serve.fleet && sw_config_serve_has_database(s->cfg))
-        s->fleet = sw_heartbeat_start(s->loop, s->cfg, s->req->has_schema ? &s->req->schema : NULL);
+    if (!s->cfg->serve.fleet || !sw_config_serve_has_database(s->cfg))
+        return;
+    s->fleet = sw_heartbeat_start(s->loop, s->cfg, s->req->has_schema ? &s->req->schema : NULL);
+    sw_health_server_set_fleet(s->health, sw_heartbeat_fleet(s->fleet));
 }
 
 static int supervise(struct supervisor *s, char **argv, const struct sw_user *user)

@@ -2,7 +2,8 @@
 # PostgreSQL restarted, then down for a while, under heartbeating supervisors (a server of
 # its own: restarting the shared one would disturb the other tests). They serve on, never
 # block (a stop signal during the outage is forwarded at once), warn once, and re-register
-# when the server is back.
+# when the server is back. /metrics shows the fleet as the last beat read it, also while the
+# server is down: a scrape never needs the database.
 . "$SRCDIR/tests/lib/tap.sh"
 . "$SRCDIR/tests/faults/lib.sh"
 
@@ -36,14 +37,21 @@ q() { psql -X -A -t -q -d postgres -c "$1" 2>/dev/null; }
 "$SLIPWAY" -c "$CONF" --upgrade >/dev/null 2>&1
 is "$?" 0 "upgrade creates the registry"
 
+http_port=$(free_port)
 for n in a b; do
-    SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/$n.sock "$SLIPWAY" -c "$CONF" -v -- sleep 1000 \
-        >/dev/null 2>"$TMP/$n.log" &
+    listen=
+    [ "$n" = a ] && listen=127.0.0.1:$http_port
+    SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/$n.sock SLIPWAY_SERVE_HEALTH_LISTEN=$listen \
+        "$SLIPWAY" -c "$CONF" -v -- sleep 1000 >/dev/null 2>"$TMP/$n.log" &
     PID[$n]=$!
 done
 registered() { [ "$(q "SELECT count(*) FROM slipway_fleet")" = 2 ]; }
 wait_until 30000 registered
 ok $? "two supervisors registered"
+FLEET_METRIC='slipway_fleet_replicas{image="v1",requires="1"} 2'
+metrics_show_both() { curl -sf "http://127.0.0.1:$http_port/metrics" | grep -qxF "$FLEET_METRIC"; }
+wait_until 30000 metrics_show_both
+ok $? "/metrics of replica a: $FLEET_METRIC (read by its heartbeat)"
 
 # 1. A fast restart (every session terminated): the beats go on afterwards.
 "$SRCDIR/tests/lib/pg.sh" restart "$pgdir"
@@ -64,6 +72,9 @@ ok $? "with the server down, each supervisor warns"
 beats_after_warning() { [ "$(since_stop a | sed -n '/warning: fleet: cannot register/,$p' | grep -c 'fleet: beat ')" -ge 3 ]; }
 wait_until 30000 beats_after_warning
 ok $? "and keeps beating"
+metrics=$(curl -sf "http://127.0.0.1:$http_port/metrics")
+ok $? "/metrics answers with the database down"
+like "$metrics" "$FLEET_METRIC" "showing the fleet as last seen"
 is "$(since_stop a | grep -c 'warning: fleet: cannot register')" 1 "once: one warning for the whole outage"
 pgrep -P "${PID[a]}" -x sleep >/dev/null
 ok $? "its server is still running"

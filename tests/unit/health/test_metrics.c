@@ -97,6 +97,30 @@ static void dotted(void)
     free(text);
 }
 
+/* The fleet by image and requirement, dotted versions and unlabelled images included; none
+ * read yet: the header alone. */
+static void fleet(void)
+{
+    struct sw_replica r[] = {{"a", "v1", true, {{1, 2, 3}, 3}, 1.0},
+                             {"b", "v1", true, {{1, 2, 3}, 3}, 2.0},
+                             {"c", "", false, {{0}, 0}, 3.0},
+                             {"d", "v\"2", true, {{7}, 1}, 4.0}};
+    struct sw_fleet f = {r, 4};
+    struct sw_health h = {0};
+    struct sw_metrics m = {.req = &req, .health = &h, .fleet = &f};
+    char *text = render(&m);
+
+    has(text, "slipway_fleet_replicas{image=\"v1\",requires=\"1.2.3\"} 2", true);
+    has(text, "slipway_fleet_replicas{image=\"\",requires=\"\"} 1", true);
+    has(text, "slipway_fleet_replicas{image=\"v\\\"2\",requires=\"7\"} 1", true);
+    free(text);
+    m.fleet = NULL;
+    text = render(&m);
+    has(text, "# TYPE slipway_fleet_replicas gauge", true);
+    has(text, "slipway_fleet_replicas{image=\"v1\",requires=\"1.2.3\"} 2", false);
+    free(text);
+}
+
 static void timing(void)
 {
     struct sw_health h = {.reachable = true, .has_schema = true, .schema = {{42}, 1}, .n_deps = 1};
@@ -120,6 +144,7 @@ int main(void)
     reachable();
     unreachable();
     dotted();
+    fleet();
     timing();
     return tap_done();
 }
