@@ -1,4 +1,4 @@
-/* The gate of a contract migration in --upgrade (SPEC.md "Fleet and contract migrations"):
+/* The gate of a contract migration in --upgrade (README "Fleet and contract migrations"):
  * it runs only once no live replica requires less than its floor. */
 #ifndef SLIPWAY_FLEET_CONTRACT_H
 #define SLIPWAY_FLEET_CONTRACT_H

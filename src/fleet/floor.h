@@ -1,4 +1,4 @@
-/* The contract floor in health answers (SPEC.md "Fleet and contract migrations"): an image
+/* The contract floor in health answers (README "Fleet and contract migrations"): an image
  * whose requirement is below the floor of an applied contract migration can no longer run on
  * the schema. The older image learns it from the history alone (contract_floor), not from
  * the newer release's files. */

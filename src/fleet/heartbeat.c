@@ -99,7 +99,7 @@ static const char *hint(const struct sw_heartbeat *hb)
 {
     if (strcmp(hb->sqlstate, "42501") == 0)
         return " (the role needs SELECT, INSERT, UPDATE and DELETE on slipway_fleet: README "
-               "\"Fleet\")";
+               "\"Fleet and contract migrations\")";
     if (strcmp(hb->sqlstate, "42P01") == 0)
         return " (--upgrade creates it)";
     return "";

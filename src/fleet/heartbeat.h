@@ -1,7 +1,7 @@
-/* A serving supervisor's registration in slipway_fleet (README "Fleet"): a first beat once
- * the server runs, one every [serve] heartbeat, the row deleted on the way out. Each beat is
- * one short connection on libuv's thread pool (its own loop, connect_timeout bounding the
- * connection and the query), so the supervisor's loop never blocks on the database and its
+/* A serving supervisor's registration in slipway_fleet (README "Fleet and contract migrations"): a
+ * first beat once the server runs, one every [serve] heartbeat, the row deleted on the way out.
+ * Each beat is one short connection on libuv's thread pool (its own loop, connect_timeout bounding
+ * the connection and the query), so the supervisor's loop never blocks on the database and its
  * signals are never delayed; no connection is held between beats. A failing beat is a
  * warning once (no rights on the table, no table yet, no server), and serving goes on. */
 #ifndef SLIPWAY_FLEET_HEARTBEAT_H

@@ -1,4 +1,4 @@
-/* slipway_fleet (SPEC.md "Fleet and contract migrations"): one row per serving replica,
+/* slipway_fleet (README "Fleet and contract migrations"): one row per serving replica,
  * written by its supervisor's heartbeat, read by --upgrade before a contract migration and by
  * `status`. The table is created with the other slipway tables (pg/history.c). */
 #ifndef SLIPWAY_FLEET_REGISTRY_H

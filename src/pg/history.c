@@ -184,8 +184,8 @@ static int add_floor_column(struct sw_db *db, const struct sw_tables *t, sw_err 
     return sql ? run_sqlf_result(sw_db_command(db, sql, err), sql) : -1;
 }
 
-/* The replicas' registry (README "Fleet"): serving supervisors write it, --upgrade reads it
- * before a contract migration. */
+/* The replicas' registry (README "Fleet and contract migrations"): serving supervisors write it,
+ * --upgrade reads it before a contract migration. */
 static int create_fleet_table(struct sw_db *db, const struct sw_tables *t, sw_err *err)
 {
     char *sql = sqlf(err,

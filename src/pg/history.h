@@ -18,7 +18,7 @@ struct sw_tables {
     bool configured_schema; /* the config named it: create it when missing */
     char *migrations;       /* e.g. "app"."slipway_migrations" */
     char *tasks;            /* e.g. "app"."slipway_tasks" */
-    char *fleet;            /* e.g. "app"."slipway_fleet" (README "Fleet") */
+    char *fleet; /* e.g. "app"."slipway_fleet" (README "Fleet and contract migrations") */
 };
 
 struct sw_history_row {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fleet-aware expand/contract (README "Fleet"): real supervisors of an old image heartbeat into
+# Fleet-aware expand/contract (README "Fleet and contract migrations"): real supervisors of an old image heartbeat into
 # slipway_fleet; an upgrade whose contract migration they still need applies what comes before
 # it and exits 6 naming them; stopped replicas leave, a SIGKILLed one expires (fleet_ttl), and
 # the waiting upgrade then goes on; the old image's health refuses the contracted schema;

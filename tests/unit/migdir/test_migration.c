@@ -754,7 +754,7 @@ static void test_file_kinds(void)
         abort();
 }
 
-/* The contract marker (README "Fleet"): the floor defaults to the version before. */
+/* The contract marker (README "Fleet and contract migrations"): the floor defaults to the version before. */
 static void test_contract(void)
 {
     struct sw_migration_set set;
