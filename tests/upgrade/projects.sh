@@ -33,7 +33,7 @@ reference() {
 
 # dump DB: schema and data, without slipway's tables (checked apart) and pg_dump's comments and \restrict keys.
 dump() {
-    pg_dump --no-owner --no-privileges -T slipway_migrations -T slipway_tasks -T slipway_repeatables -d "$1" |
+    pg_dump --no-owner --no-privileges -T slipway_migrations -T slipway_tasks -T slipway_repeatables -T slipway_fleet -d "$1" |
         grep -v -e '^--' -e '^\\restrict' -e '^\\unrestrict' -e '^$'
 }
 
