@@ -35,6 +35,23 @@ wait_until() {
     return 1
 }
 
+# ---- check: a default floor on a migration that changes the schema is worth a warning ----------
+"$SLIPWAY" -c "$TMP/new.ini" check >"$LOG" 2>&1
+is "$?" 0 "check passes the contract migration"
+grep -q "V1_2_1__drop_b.sql .* transaction, contract (floor 1.2)$" "$LOG"
+ok $? "and lists it as one, with its floor"
+like "$(cat "$LOG")" "warning: V1_2_1__drop_b.sql:2: contract floor 1.2 is V1_2__c.sql, which changes the schema" \
+    "warning that the release that shipped V1.2 is not waited for"
+mkdir "$TMP/recipe" "$TMP/explicit"
+cp "$NEW"/* "$TMP/recipe/"
+: >"$TMP/recipe/V1_2_0_1__stop_reading_b.sql"
+SLIPWAY_MIGRATIONS_DIR=$TMP/recipe "$SLIPWAY" -c "$TMP/new.ini" check >"$LOG" 2>&1
+is "$?/$(grep -c 'contract floor' "$LOG")" 0/0 "no warning after an empty migration (the recipe)"
+cp "$NEW"/* "$TMP/explicit/"
+sed -i 's/slipway:contract$/slipway:contract floor=1.2/' "$TMP/explicit/V1_2_1__drop_b.sql"
+SLIPWAY_MIGRATIONS_DIR=$TMP/explicit "$SLIPWAY" -c "$TMP/new.ini" check >"$LOG" 2>&1
+is "$?/$(grep -c 'contract floor' "$LOG")" 0/0 "nor with an explicit floor"
+
 # Flyway applied V1.1 (its table as Flyway creates it on PostgreSQL).
 q 'CREATE TABLE flyway_schema_history ("installed_rank" INT NOT NULL, "version" VARCHAR(50),
     "description" VARCHAR(200) NOT NULL, "type" VARCHAR(20) NOT NULL, "script" VARCHAR(1000) NOT NULL,
