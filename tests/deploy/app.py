@@ -26,7 +26,8 @@ import psycopg2  # noqa: E402
 import psycopg2.pool  # noqa: E402
 
 
-# Release 1 knows items(name); release 2 also writes and reads items.note.
+# Release 1 knows items(name); releases 2 and 3 also write and read items.note (release 3 only
+# ships a contract migration: every row has a note).
 if release == 1:
     WRITE = "INSERT INTO items (name) VALUES (%s) RETURNING id"
     READ = "SELECT name FROM items WHERE id = %s"

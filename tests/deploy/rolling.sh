@@ -5,12 +5,15 @@
 # (health_listen) is 200, tests/deploy/load.py sending requests the whole time.
 #   1. release 1 serves on 3 replicas;
 #   2. release 2 (an expand migration): 3 release-2 replicas start gated (not ready), the
-#      upgrade runs once, they turn ready, release 1 is drained and stopped one by one;
-#   3. roll back to release 1 on the release-2 schema: it is healthy and serves; release 2 is
-#      drained and stopped.
-# Asserts 0 failed requests and prints the figures (requests, p50/p99, the time from the
-# upgrade's COMMIT to the first request a release-2 replica served). A contract migration
-# (release 3, waiting for release 1 to be gone) is not part of it yet.
+#      upgrade runs once, they turn ready, two release-1 replicas are drained and stopped;
+#   3. release 3 (a contract migration, floor 2): its upgrade exits 6 naming the release-1
+#      replica still alive; run again with contract_wait, it waits until that replica is
+#      drained and stopped, then applies it; 3 release-3 replicas turn ready, release 2 goes;
+#   4. roll back to release 2 on the release-3 schema: healthy, it serves; roll back to
+#      release 1: its healthcheck refuses (below the contract's floor), it never takes traffic.
+# Every replica registers in slipway_fleet (fleet = true, the default), its image label
+# "release-N". Asserts 0 failed requests and prints the figures (requests, p50/p99, the time
+# from the upgrade's COMMIT to the first request a release-2 replica served).
 # No `set -e`: TAP assertions test exit statuses.
 set -uo pipefail
 . "$SRCDIR/tests/lib/tap.sh"
@@ -19,7 +22,7 @@ PY=/usr/bin/python3 # Debian's, with python3-psycopg2
 HERE=$SRCDIR/tests/deploy
 DB=deploy_rolling_$$
 URL=postgresql://postgres@127.0.0.1:$PGPORT/$DB
-REPLICAS=(r1a r1b r1c r2a r2b r2c) # r<release><letter>
+REPLICAS=(r1a r1b r1c r2a r2b r2c r3a r3b r3c) # r<release><letter>
 declare -A SUP APP_PORT HEALTH_PORT
 HAPROXY='' LOAD=''
 
@@ -50,7 +53,7 @@ $PY -c 'import psycopg2' 2>/dev/null || bail "python3-psycopg2 is not installed 
 # health port per replica (bound at once, then released: nothing else takes them that fast).
 read -r FRONT STATS SPARE rest < <($PY -c '
 import socket
-socks = [socket.socket() for _ in range(15)]
+socks = [socket.socket() for _ in range(21)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))')
 read -ra rest <<<"$rest"
@@ -60,19 +63,20 @@ for i in "${!REPLICAS[@]}"; do
 done
 
 # What each release's image ships: its migrations; the database URL is the same.
-for r in 1 2; do
+for r in 1 2 3; do
     printf '[database]\nurl = %s\n[migrations]\ndir = %s\n' "$URL" "$HERE/release-$r/migrations" \
         >"$TMP/release-$r.ini"
 done
 upgrade() { # RELEASE: `docker run IMAGE --upgrade` of that release; JSON log in $TMP/upgrade-R.log
     "$SLIPWAY" -c "$TMP/release-$1.ini" --log-format json --upgrade >"$TMP/upgrade-$1.log" 2>&1
 }
+logged() { grep -q -- "$2" "$1"; } # logged FILE TEXT
 
 # replica_start NAME: `docker run IMAGE` of the replica's release: slipway gated on the schema
 # (wait_for = database), /readyz on its health port, the app as its server.
 replica_start() {
     local r=${1:1:1}
-    SLIPWAY_SERVE_WAIT_FOR=database SLIPWAY_SERVE_STOP_SIGNAL=TERM \
+    SLIPWAY_SERVE_WAIT_FOR=database SLIPWAY_SERVE_STOP_SIGNAL=TERM SLIPWAY_SERVE_IMAGE=release-$r \
         SLIPWAY_SERVE_HEALTH_LISTEN=127.0.0.1:${HEALTH_PORT[$1]} \
         SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/$1.sock PGDATABASE=$DB \
         "$SLIPWAY" -c "$TMP/release-$r.ini" --log-format json -- \
@@ -217,30 +221,84 @@ for n in r2a r2b r2c; do
     gate_ms+=($(($(date -d "$ts" +%s%3N) - commit_ms)))
     app_ms+=($(($(sed -n 's/^app: .* at \([0-9]*\) ms$/\1/p' "$TMP/$n.log" | head -n 1) - commit_ms)))
 done
-for n in r1a r1b r1c; do retire $n; done
-for n in r2a r2b r2c; do
+# r1c stays: the replica of the old release a stuck rollout or a forgotten pool leaves behind.
+for n in r1a r1b; do retire $n; done
+serves r1c
+ok $? "r1c (release 1) still serves on the release-2 schema"
+
+# ---- 3. release 3: a contract migration, while a release-1 replica lives ----------------------
+q() { psql -X -A -t -d "$DB" -c "$1"; }
+is "$(q "SELECT string_agg(image || ' ' || requires::text, ', ' ORDER BY image) FROM slipway_fleet")" \
+    "release-1 {1}, release-2 {2}, release-2 {2}, release-2 {2}" \
+    "the fleet registry: one release-1 replica, three release-2 ones"
+for n in r3a r3b r3c; do replica_start $n; done
+for n in r3a r3b r3c; do
+    wait_until 10 is_alive $n
+    ok $? "$n: started, alive, not ready before its upgrade"
+done
+upgrade 3
+is "$?" 6 "release 3's upgrade exits 6: its contract migration waits for release 1"
+like "$(cat "$TMP/upgrade-3.log")" "image release-1, instance $(hostname)/" \
+    "it names the release-1 replica it waits for"
+is "$(q "SELECT count(*) FROM slipway_migrations WHERE version = '{3}'")" 0 \
+    "the contract migration did not run"
+serves r1c
+ok $? "r1c still serves: its schema is intact"
+
+SLIPWAY_MIGRATIONS_CONTRACT_WAIT=5m upgrade 3 &
+contract=$!
+wait_until 60 logged "$TMP/upgrade-3.log" "waits for 1 older replica"
+ok $? "run with contract_wait, the upgrade waits for that replica"
+kill -0 $contract 2>/dev/null
+ok $? "and is still waiting while r1c lives"
+retire r1c
+wait $contract
+rc=$?
+is "$rc" 0 "r1c gone (its row deleted on its clean stop), the contract migration ran"
+[ "$rc" = 0 ] || sed 's/^/#   /' "$TMP/upgrade-3.log"
+is "$(q "SELECT contract_floor::text || ' ' || (SELECT count(*) FROM items WHERE note IS NULL)
+    FROM slipway_migrations WHERE version = '{3}'")" "{2} 0" \
+    "its floor, 2, is in the history; every row has a note"
+for n in r3a r3b r3c; do
+    wait_until 30 is_routed $n
+    ok $? "$n: ready after the contract, HAProxy routes to it"
+done
+for n in r2a r2b r2c; do retire $n; done
+for n in r3a r3b r3c; do
     serves $n
     ok $? "$n serves alone"
 done
 
-# ---- 3. roll back to release 1, on the release-2 schema ---------------------------------------
-for n in r1a r1b r1c; do
+# ---- 4. roll back: to release 2 works, to release 1 is refused ---------------------------------
+for n in r2a r2b r2c; do
     replica_start $n
     hacmd "set server app/$n state ready" >/dev/null
 done
-for n in r1a r1b r1c; do
+for n in r2a r2b r2c; do
     wait_until 30 is_routed $n
-    ok $? "$n (rollback): healthy on the newer schema, HAProxy routes to it"
+    ok $? "$n (rollback to release 2): healthy on the contracted schema, HAProxy routes to it"
 done
-for n in r1a r1b r1c; do
-    serves $n
-    ok $? "$n (rollback) serves requests"
-done
-for n in r2a r2b r2c; do retire $n; done
-for n in r1a r1b r1c; do
+for n in r3a r3b r3c; do retire $n; done
+for n in r2a r2b r2c; do
     serves $n
     ok $? "$n (rollback) serves alone"
 done
+r1a_served=$(served r1a) # its requests of step 1
+replica_start r1a
+hacmd "set server app/r1a state ready" >/dev/null
+wait_until 10 is_alive r1a
+ok $? "r1a (rollback to release 1): its supervisor runs"
+wait_until 30 logged "$TMP/r1a.log" "contracted at"
+ok $? "r1a: its health check refuses the schema, contracted past release 1"
+is "$(probe r1a /readyz)" 503 "r1a: not ready (/readyz 503)"
+is "$(pgrep -P "${SUP[r1a]}")" "" "r1a: its app never started"
+serves r2a
+ok $? "r2a served 50 more requests meanwhile"
+is "$(stat r1a status)" DOWN "r1a: HAProxy does not route to it"
+is "$(served r1a)" "$r1a_served" "r1a: no request reached it"
+kill -TERM "${SUP[r1a]}"
+wait "${SUP[r1a]}"
+unset 'SUP[r1a]'
 
 kill -TERM $LOAD
 wait $LOAD
