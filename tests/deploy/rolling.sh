@@ -110,11 +110,13 @@ served_at_least() { [ "$(served "$1")" -ge "$2" ]; }
 serves() { wait_until 60 served_at_least "$1" $(($(served "$1") + 50)); }
 
 # retire NAME: a graceful stop: HAProxy stops routing to it (drain) and waits for the requests
-# in flight, then `docker stop` (TERM, forwarded to the app, which finishes and exits 0).
+# in flight, then `docker stop` (TERM, forwarded to the app, which finishes and exits 0), sent
+# at $term_ms.
 retire() {
     hacmd "set server app/$1 state drain" >/dev/null
     wait_until 30 idle "$1"
     ok $? "$1: drained by HAProxy, no request in flight"
+    term_ms=$(now_ms)
     kill -TERM "${SUP[$1]}"
     wait "${SUP[$1]}"
     is "$?" 0 "$1: stopped gracefully, exit 0"
@@ -228,9 +230,11 @@ ok $? "r1c (release 1) still serves on the release-2 schema"
 
 # ---- 3. release 3: a contract migration, while a release-1 replica lives ----------------------
 q() { psql -X -A -t -d "$DB" -c "$1"; }
-is "$(q "SELECT string_agg(image || ' ' || requires::text, ', ' ORDER BY image) FROM slipway_fleet")" \
-    "release-1 {1}, release-2 {2}, release-2 {2}, release-2 {2}" \
-    "the fleet registry: one release-1 replica, three release-2 ones"
+fleet() { q "SELECT string_agg(image || ' ' || requires::text, ', ' ORDER BY image) FROM slipway_fleet"; }
+fleet_is() { [ "$(fleet)" = "$1" ]; }
+want_fleet="release-1 {1}, release-2 {2}, release-2 {2}, release-2 {2}"
+wait_until 30 fleet_is "$want_fleet"
+is "$(fleet)" "$want_fleet" "the fleet registry: one release-1 replica, three release-2 ones"
 for n in r3a r3b r3c; do replica_start $n; done
 for n in r3a r3b r3c; do
     wait_until 10 is_alive $n
@@ -252,6 +256,7 @@ ok $? "run with contract_wait, the upgrade waits for that replica"
 kill -0 $contract 2>/dev/null
 ok $? "and is still waiting while r1c lives"
 retire r1c
+r1c_term_ms=$term_ms
 wait $contract
 rc=$?
 is "$rc" 0 "r1c gone (its row deleted on its clean stop), the contract migration ran"
@@ -259,6 +264,8 @@ is "$rc" 0 "r1c gone (its row deleted on its clean stop), the contract migration
 is "$(q "SELECT contract_floor::text || ' ' || (SELECT count(*) FROM items WHERE note IS NULL)
     FROM slipway_migrations WHERE version = '{3}'")" "{2} 0" \
     "its floor, 2, is in the history; every row has a note"
+contract_ms=$(q "SELECT (extract(epoch FROM applied_at) * 1000)::bigint FROM slipway_migrations
+    WHERE version = '{3}'")
 for n in r3a r3b r3c; do
     wait_until 30 is_routed $n
     ok $? "$n: ready after the contract, HAProxy routes to it"
@@ -316,6 +323,7 @@ redispatched=$(stat BACKEND wredis)
 echo "# $(get requests) requests in $(get seconds) s ($(get rps)/s, 4 clients): p50 $(get p50_ms) ms," \
     "p99 $(get p99_ms) ms, max $(get max_ms) ms; $redispatched connections refused by a starting app, redispatched by HAProxy"
 echo "# from the upgrade's COMMIT: release-2 servers started ${gate_ms[*]} ms, apps serving" \
-    "${app_ms[*]} ms, first request served by release 2 $((first_r2 - commit_ms)) ms; test ${t_total} s"
+    "${app_ms[*]} ms, first request served by release 2 $((first_r2 - commit_ms)) ms; the contract migration began" \
+    "$((contract_ms - r1c_term_ms)) ms after the last release-1 replica got SIGTERM; test ${t_total} s"
 
 done_testing
