@@ -3,6 +3,7 @@
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "pg/dynlib.h"
+#include "pg/secrets.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ struct sw_db {
     bool cleanup;      /* sw_db_cleanup() was called: stop requests are no longer honoured */
     bool stopped;
     PGresult *last_error;
-    char *password;             /* what redact() blanks out of libpq's messages */
+    struct sw_secrets secrets;  /* what sw_redact() blanks out of libpq's messages */
     struct sw_copy_in *copy;    /* data for COPY FROM STDIN, or NULL */
     size_t completed;           /* statements of the last query that completed (one result each) */
     void (*on_lost)(void *arg); /* sw_db_watch() */
@@ -166,38 +167,6 @@ void sw_db_cleanup(struct sw_db *db, int64_t timeout_ms)
 
 /* ---- messages without secrets ------------------------------------------------------------ */
 
-/* Copies msg into err after prefix, one line: runs of newlines, tabs and spaces become one
- * space, trailing space goes, and every occurrence of password is replaced by "***". libpq
- * puts its sentences on lines of their own ("Connection refused\n\tIs the server running"):
- * a line that ends without punctuation gets a full stop before the next one. */
-static void set_redacted(sw_err *err, const char *prefix, const char *msg, const char *password)
-{
-    size_t plen = password ? strlen(password) : 0;
-    size_t n = (size_t)snprintf(err->msg, sizeof err->msg, "%s", prefix);
-
-    for (const char *p = msg; *p && n + 4 < sizeof err->msg;) {
-        if (plen && strncmp(p, password, plen) == 0) {
-            memcpy(err->msg + n, "***", 3);
-            n += 3;
-            p += plen;
-            continue;
-        }
-        if (*p == '\n' && n > 0 && p[1] && !strchr(" .:;?!", err->msg[n - 1])) {
-            err->msg[n++] = '.';
-            err->msg[n++] = ' ';
-        } else if (*p == '\n' || *p == '\t' || *p == '\r' || *p == ' ') {
-            if (n > 0 && err->msg[n - 1] != ' ')
-                err->msg[n++] = ' ';
-        } else {
-            err->msg[n++] = *p;
-        }
-        p++;
-    }
-    while (n > 0 && err->msg[n - 1] == ' ')
-        n--;
-    err->msg[n] = '\0';
-}
-
 /* libpq's conninfo parse errors quote the offending text, which may be part of a password:
  * everything between double quotes is left out. */
 static void set_parse_error(sw_err *err, const char *msg)
@@ -226,22 +195,49 @@ static const char *option_value(const PQconninfoOption *opts, const char *key)
     return NULL;
 }
 
-static char *connection_password(PGconn *conn)
+/* The connection's secrets, from every source libpq used: the url, the environment, the
+ * passfile. */
+static int connection_secrets(struct sw_db *db, sw_err *err)
 {
-    PQconninfoOption *opts = sw_pq->PQconninfo(conn);
-    const char *pw = option_value(opts, "password");
-    char *copy = pw && *pw ? strdup(pw) : NULL;
+    PQconninfoOption *opts = sw_pq->PQconninfo(db->conn);
+    int r = opts ? sw_secrets_add(&db->secrets, opts) : -1;
 
     sw_pq->PQconninfoFree(opts);
-    return copy;
+    if (r < 0)
+        sw_err_set(err, "out of memory");
+    return r;
+}
+
+/* Each value is redacted on its own, before buf can cut it short. */
+static void describe_options(const PQconninfoOption *parsed, const PQconninfoOption *defaults,
+                             char *buf, size_t size)
+{
+    static const char *const keys[] = {"host", "hostaddr", "port", "dbname", "user"};
+    struct sw_secrets secrets = {0};
+    size_t n = 0;
+    sw_err value;
+
+    if (sw_secrets_add(&secrets, parsed) < 0 || sw_secrets_add(&secrets, defaults) < 0) {
+        sw_secrets_free(&secrets);
+        snprintf(buf, size, "(out of memory)");
+        return;
+    }
+    for (size_t i = 0; i < sizeof keys / sizeof *keys && n < size; i++) {
+        const char *v = option_value(parsed, keys[i]);
+        if (!v || !*v)
+            v = option_value(defaults, keys[i]);
+        if (!v || !*v)
+            continue;
+        sw_redact(&value, "", v, &secrets);
+        n += (size_t)snprintf(buf + n, size - n, "%s%s=%s", n ? " " : "", keys[i], value.msg);
+    }
+    sw_secrets_free(&secrets);
 }
 
 void sw_db_describe(const char *url, char *buf, size_t size)
 {
-    static const char *const keys[] = {"host", "hostaddr", "port", "dbname", "user"};
     PQconninfoOption *parsed = NULL, *defaults;
     char *errmsg = NULL;
-    size_t n = 0;
     sw_err err;
 
     buf[0] = '\0';
@@ -258,16 +254,7 @@ void sw_db_describe(const char *url, char *buf, size_t size)
         }
     }
     defaults = sw_pq->PQconndefaults();
-    for (size_t i = 0; i < sizeof keys / sizeof *keys && n < size; i++) {
-        const char *v = option_value(parsed, keys[i]);
-        if (!v || !*v)
-            v = option_value(defaults, keys[i]);
-        if (v && *v)
-            n += (size_t)snprintf(buf + n, size - n, "%s%s=%s", n ? " " : "", keys[i], v);
-    }
-    /* a database name can hold a whole connection string: never show its password either */
-    set_redacted(&err, "", buf, option_value(parsed, "password"));
-    snprintf(buf, size, "%s", err.msg);
+    describe_options(parsed, defaults, buf, size);
     sw_pq->PQconninfoFree(parsed);
     sw_pq->PQconninfoFree(defaults);
 }
@@ -287,9 +274,10 @@ static void application_name(const char *purpose, char *buf, size_t size)
 
 static void on_notice(void *arg, const char *message)
 {
+    const struct sw_db *db = arg;
     sw_err line;
-    (void)arg;
-    set_redacted(&line, "server: ", message, NULL);
+
+    sw_redact(&line, "server: ", message, &db->secrets);
     sw_debug("%s", line.msg);
 }
 
@@ -306,8 +294,9 @@ static int connect_once(struct sw_db *db, const char *const *keys, const char *c
         sw_err_set(err, "out of memory");
         return -1;
     }
-    free(db->password);
-    db->password = connection_password(db->conn);
+    sw_secrets_free(&db->secrets);
+    if (connection_secrets(db, err) < 0)
+        return -1;
     if (sw_pq->PQstatus(db->conn) == CONNECTION_BAD)
         st = PGRES_POLLING_FAILED;
     set_deadline(db, timeout_ms);
@@ -327,7 +316,7 @@ static int connect_once(struct sw_db *db, const char *const *keys, const char *c
     if (w == WAKE_TIMEOUT)
         sw_err_set(err, "timeout expired after %lld ms", (long long)timeout_ms);
     else
-        set_redacted(err, "", sw_pq->PQerrorMessage(db->conn), db->password);
+        sw_redact(err, "", sw_pq->PQerrorMessage(db->conn), &db->secrets);
     return -1;
 }
 
@@ -440,9 +429,8 @@ enum sw_db_connect_result sw_db_connect(struct sw_db **out, uv_loop_t *loop, int
     db->deadline = NO_DEADLINE;
     r = connect_retrying(db, keys, values, cfg, err);
     if (r == SW_DB_CONNECTED && sw_pq->PQsetnonblocking(db->conn, 1) < 0) {
-        set_redacted(err,
-                     "cannot make the connection non-blocking: ", sw_pq->PQerrorMessage(db->conn),
-                     db->password);
+        sw_redact(err, "cannot make the connection non-blocking: ", sw_pq->PQerrorMessage(db->conn),
+                  &db->secrets);
         r = SW_DB_UNREACHABLE;
     }
     if (r != SW_DB_CONNECTED) {
@@ -451,7 +439,7 @@ enum sw_db_connect_result sw_db_connect(struct sw_db **out, uv_loop_t *loop, int
         sw_db_close(db);
         return r;
     }
-    sw_pq->PQsetNoticeProcessor(db->conn, on_notice, NULL);
+    sw_pq->PQsetNoticeProcessor(db->conn, on_notice, db);
     *out = db;
     return SW_DB_CONNECTED;
 }
@@ -478,7 +466,7 @@ void sw_db_close(struct sw_db *db)
     if (db->conn)
         sw_pq->PQfinish(db->conn);
     sw_pq->PQclear(db->last_error);
-    free(db->password);
+    sw_secrets_free(&db->secrets);
     free(db);
 }
 
@@ -486,7 +474,7 @@ void sw_db_close(struct sw_db *db)
 
 static void set_conn_error(struct sw_db *db, sw_err *err, const char *what)
 {
-    set_redacted(err, what, sw_pq->PQerrorMessage(db->conn), db->password);
+    sw_redact(err, what, sw_pq->PQerrorMessage(db->conn), &db->secrets);
 }
 
 /* "ERROR: primary (SQLSTATE x); detail: ...; hint: ...; context: ..." */
@@ -515,7 +503,7 @@ static void set_result_error(struct sw_db *db, const PGresult *r, sw_err *err)
         if (v)
             n += (size_t)snprintf(msg + n, sizeof msg - n, "%s%s", extra[i].label, v);
     }
-    set_redacted(err, "", msg, db->password);
+    sw_redact(err, "", msg, &db->secrets);
 }
 
 /* Sends the cancel request; the server then fails the running statement, which the caller

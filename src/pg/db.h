@@ -12,9 +12,10 @@
  * stops ignored, every wait bounded.
  *
  * Secrets: every libpq message that reaches err passes through a filter that blanks the
- * connection's password, whatever its source (URL, key=value, PGPASSWORD, passfile), and
- * connection strings are only ever shown through sw_db_describe(), which rebuilds them from
- * PQconninfoParse() without the password. libpq is loaded with dlopen (dynlib.h). */
+ * connection's secrets (pg/secrets.h: its password, whatever its source, and any value that
+ * holds a connection string of its own), and connection strings are only ever shown through
+ * sw_db_describe(), which rebuilds them from PQconninfoParse() with the same secrets hidden.
+ * libpq is loaded with dlopen (dynlib.h). */
 #ifndef SLIPWAY_PG_DB_H
 #define SLIPWAY_PG_DB_H
 

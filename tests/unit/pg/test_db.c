@@ -30,6 +30,11 @@ static void test_describe(void)
                    buf, sizeof buf);
     TAP_OK(!strstr(buf, SECRET) && strstr(buf, "user=bob"),
            "key=value, even with the password inside dbname: %s", buf);
+    sw_db_describe("host=h user=bob dbname='postgresql://x:" SECRET "@y/z'", buf, sizeof buf);
+    TAP_OK(strstr(buf, " dbname=*** user=bob") && !strstr(buf, SECRET),
+           "a dbname holding a connection string is hidden whole: %s", buf);
+    sw_db_describe("host=h dbname='postgresql://x:S%45CRET@y/z'", buf, sizeof buf);
+    TAP_OK(!strstr(buf, "S%45CRET") && !strstr(buf, "SECRET"), "percent-encoded too: %s", buf);
     sw_db_describe("postgresql://alice:" SECRET "@h/db?nonsense=" SECRET, buf, sizeof buf);
     TAP_OK(!strstr(buf, SECRET), "an unparseable url: %s", buf);
 }
