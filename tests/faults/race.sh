@@ -38,15 +38,18 @@ done
 t_all=$(now_ms)
 for r in $(seq "$ROUNDS"); do
     dropdb --force "$DB" && createdb "$DB" || { echo "Bail out! recreate $DB"; exit 1; }
-    rm -f "$TMP/go" "$TMP"/up*.log
+    rm -f "$TMP/go" "$TMP"/up*.log "$TMP"/ready*
     PIDS=()
     for i in $(seq "$N"); do
-        # Each one waits at the barrier, then execs slipway: all start within milliseconds.
-        sh -c 'while [ ! -e "$1" ]; do sleep 0.01; done; shift; exec "$@"' sh "$TMP/go" \
-            "$SLIPWAY" -c "$CONF" --upgrade >"$TMP/up$i.log" 2>&1 &
+        # Each one says it is at the barrier, waits there, then execs slipway: all start
+        # within milliseconds.
+        sh -c 'touch "$1"; while [ ! -e "$2" ]; do sleep 0.01; done; shift 2; exec "$@"' sh \
+            "$TMP/ready$i" "$TMP/go" "$SLIPWAY" -c "$CONF" --upgrade >"$TMP/up$i.log" 2>&1 &
         PIDS+=($!)
     done
-    sleep 0.3
+    all_ready() { [ "$(find "$TMP" -maxdepth 1 -name 'ready*' | wc -l)" = "$N" ]; }
+    wait_until 60000 all_ready
+    ok $? "round $r: all $N upgraders wait at the barrier"
     t0=$(now_ms)
     touch "$TMP/go"
     codes=""

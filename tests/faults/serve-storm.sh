@@ -106,14 +106,17 @@ ok $? "storm: recorder running under slipway as PID 1 (pid $SUP here)"
 read -r user0 sys0 <<<"$(cpu_ms "$SUP")"
 storm "$SUP" "$NSIGNALS" "$FAULTS_SEED" >"$TMP/sent"
 ok $? "storm: $NSIGNALS signals sent ($(sed -n 's/^# \([0-9]*\) \([0-9]*\)/\1 ms, \2 EAGAIN retries/p' "$TMP/sent"))"
-# Let slipway drain what is pending: the recorder's file stops growing.
-prev=-1
-for _ in $(seq 300); do
-    cur=$(wc -l <"$TMP/rec/signals")
-    [ "$cur" = "$prev" ] && break
-    prev=$cur
-    sleep 0.1
-done
+# Let slipway drain what is pending: done when neither it nor the recorder has a signal
+# pending and both sleep where they wait for the next (slipway in epoll_wait, so whatever it
+# took off its signalfd it has forwarded; the recorder in pause(), out of its handler).
+REC=$(pgrep -P "$SUP" | head -n 1)
+idle() { # PID WCHAN_PATTERN
+    grep -q "$2" "/proc/$1/wchan" 2>/dev/null &&
+        awk '/^(SigPnd|ShdPnd):/ && $2 !~ /^0+$/ { busy = 1 } END { exit busy }' "/proc/$1/status"
+}
+drained() { idle "$SUP" epoll && idle "$REC" pause; }
+wait_until 60000 drained
+ok $? "storm: slipway and the recorder are idle, nothing pending"
 kill -0 "$SUP" 2>/dev/null
 ok $? "storm: slipway is still running"
 read -r user1 sys1 <<<"$(cpu_ms "$SUP")"

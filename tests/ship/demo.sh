@@ -67,7 +67,16 @@ def read_until(done, seconds):
                 return
             out += chunk
 read_until(lambda o: b"Ctrl-C stops" in o, 180)
-time.sleep(0.5)
+# Ctrl-C when the demo's bash blocks in its final `wait`, as it would for a person.
+def waiting():
+    try:
+        with open("/proc/%d/wchan" % pid) as f:
+            return "wait" in f.read()
+    except OSError:
+        return False
+end = time.time() + 60
+while not waiting() and time.time() < end:
+    time.sleep(0.02)
 os.write(fd, b"\x03")
 read_until(lambda o: False, 30)
 status = os.waitpid(pid, 0)[1]
