@@ -2,6 +2,12 @@
 
 #include "base/log.h"
 
+int64_t sw_loop_now_ms(uv_loop_t *loop)
+{
+    uv_update_time(loop);
+    return (int64_t)uv_now(loop);
+}
+
 static void close_handle(uv_handle_t *h, void *arg)
 {
     (void)arg;

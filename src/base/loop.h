@@ -1,8 +1,13 @@
-/* Tearing down an event loop: every mode ends the same way. */
+/* The event loop: its clock, and its teardown (every mode ends the same way). */
 #ifndef SLIPWAY_BASE_LOOP_H
 #define SLIPWAY_BASE_LOOP_H
 
+#include <stdint.h>
 #include <uv.h>
+
+/* The loop's clock in milliseconds, brought up to date first (uv_now alone is the time the
+ * current iteration started). */
+int64_t sw_loop_now_ms(uv_loop_t *loop);
 
 /* Closes every handle still open on loop (signal watchers, timers, sockets, what connections
  * left closing), runs the loop until their close callbacks are done, and closes it. */

@@ -3,6 +3,7 @@
  * are name.c's. */
 #include "migdir/migration.h"
 #include "base/log.h"
+#include "base/textpos.h"
 #include "migdir/scan.h"
 #include "migdir/sqlsplit.h"
 #include "migdir/utf8.h"
@@ -96,14 +97,6 @@ out:
     return rc;
 }
 
-static int line_at(const char *s, size_t off)
-{
-    int line = 1;
-    for (const char *p = s; (p = memchr(p, '\n', (size_t)(s + off - p))) != NULL; p++)
-        line++;
-    return line;
-}
-
 /* SQL text only: PostgreSQL would reject a NUL or invalid UTF-8 anyway, but later and with
  * a message that does not name the file. */
 static int check_text(const char *name, const char *s, size_t len, sw_err *err)
@@ -115,7 +108,7 @@ static int check_text(const char *name, const char *s, size_t len, sw_err *err)
     }
     size_t valid = sw_utf8_valid_prefix((const unsigned char *)s, len);
     if (valid != len) {
-        sw_err_set(err, "%s:%d: invalid UTF-8", name, line_at(s, valid));
+        sw_err_set(err, "%s:%d: invalid UTF-8", name, sw_line_at(s, valid));
         return -1;
     }
     return 0;
@@ -582,6 +575,24 @@ void sw_migrations_free(struct sw_migration_set *set)
     free(set->items);
     free(set->repeatables);
     memset(set, 0, sizeof *set);
+}
+
+const char *sw_migration_how(const struct sw_migration *m, char *buf, size_t size)
+{
+    if (m->empty)
+        snprintf(buf, size, "empty: recorded, nothing to run");
+    else if (m->no_transaction_line > 0)
+        snprintf(buf, size, "no transaction: line %d cannot run in a transaction block",
+                 m->no_transaction_line);
+    else
+        snprintf(buf, size, m->no_transaction ? "no transaction: marker" : "transaction");
+    if (sw_migration_is_contract(m)) {
+        char floor[SW_VERSION_TEXT_MAX];
+        size_t used = strlen(buf);
+        snprintf(buf + used, size - used, ", contract (floor %s)",
+                 sw_version_format(&m->floor, '.', floor));
+    }
+    return buf;
 }
 
 const char *sw_repeatable_key(const struct sw_migration *m)

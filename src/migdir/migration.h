@@ -75,6 +75,13 @@ int sw_migrations_load(const char *dir, struct sw_migration_set *out, sw_err *er
 int sw_migrations_versions(const char *dir, struct sw_version **out, size_t *n, sw_err *err);
 /* The name a repeatable is known by in the history: its file name without the folder. */
 const char *sw_repeatable_key(const struct sw_migration *m);
+
+/* How m runs, in the words `check` and the upgrade's log share: "transaction",
+ * "no transaction: marker", "no transaction: line N cannot run in a transaction block" or
+ * "empty: recorded, nothing to run", then ", contract (floor N)" for a contract migration.
+ * Written into buf, which it returns. */
+#define SW_MIGRATION_HOW_MAX (96 + SW_VERSION_TEXT_MAX)
+const char *sw_migration_how(const struct sw_migration *m, char *buf, size_t size);
 /* Frees everything and leaves *set empty; safe on an empty set. */
 void sw_migrations_free(struct sw_migration_set *set);
 /* Index of the migration with this version, or -1. */

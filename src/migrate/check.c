@@ -18,19 +18,9 @@ static void print_set(const char *dir, const struct sw_migration_set *set)
 
     for (size_t i = 0; i < set->n; i++) {
         const struct sw_migration *m = &set->items[i];
-        char how[96] = "transaction";
-        if (m->empty)
-            snprintf(how, sizeof how, "empty: recorded, nothing to run");
-        else if (m->no_transaction_line > 0)
-            snprintf(how, sizeof how, "no transaction (line %d cannot run in one)",
-                     m->no_transaction_line);
-        else if (m->no_transaction)
-            snprintf(how, sizeof how, "no transaction (marker)");
-        if (sw_migration_is_contract(m))
-            snprintf(how + strlen(how), sizeof how - strlen(how), ", contract (floor %s)",
-                     sw_version_format(&m->floor, '.', v));
+        char how[SW_MIGRATION_HOW_MAX];
         printf("  %-10s %-40s %-14s %s\n", sw_version_format(&m->version, '.', v), m->name,
-               sw_format_name(m->format), how);
+               sw_format_name(m->format), sw_migration_how(m, how, sizeof how));
     }
     for (size_t i = 0; i < set->n_repeatables; i++)
         printf("  %-10s %-40s %-14s %s\n", "R", set->repeatables[i].name, "flyway",

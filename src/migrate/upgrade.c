@@ -6,7 +6,9 @@
 #include "migrate/upgrade.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "base/loop.h"
 #include "base/termlog.h"
+#include "base/textpos.h"
 #include "fleet/contract.h"
 #include "lint/lint.h"
 #include "migdir/placeholders.h"
@@ -46,12 +48,6 @@ struct upgrade {
     size_t repeatables_run;
     size_t tasks_run;
 };
-
-static int64_t now_ms(struct upgrade *u)
-{
-    uv_update_time(&u->s.loop);
-    return (int64_t)uv_now(&u->s.loop);
-}
 
 /* ---- validation ------------------------------------------------------------------------ */
 
@@ -137,20 +133,6 @@ static int validate(struct upgrade *u)
 
 /* ---- failures ---------------------------------------------------------------------------- */
 
-/* Line of sql at the 1-based character position the server reported. */
-static int line_at(const char *sql, long position)
-{
-    int line = 1;
-
-    for (const unsigned char *p = (const unsigned char *)sql; *p && position > 1; p++) {
-        if ((*p & 0xC0) != 0x80)
-            position--; /* a character starts here (UTF-8 lead or ASCII byte) */
-        if (*p == '\n')
-            line++;
-    }
-    return line;
-}
-
 /* Characters of sql, as the server counts them (UTF-8). */
 static long chars(const char *sql)
 {
@@ -201,12 +183,13 @@ static void report_failure(struct upgrade *u, const struct sw_migration *m, cons
     const PGresult *r = sw_db_last_error(u->s.db);
     const char *pos = r ? sw_pq->PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : NULL;
     long in_file = pos ? atol(pos) - (long)skip : 0;
+    const char *rest = text + skip;
     char at[16] = "";
     int line;
 
     if (in_file > chars(m->sql))
         in_file = 0; /* in what we sent after the file */
-    line = in_file > 0     ? first_line + line_at(text + skip, in_file) - 1
+    line = in_file > 0     ? first_line + sw_line_at(rest, sw_char_offset(rest, in_file)) - 1
            : one_statement ? first_line
            : r             ? failed_statement_line(u, m, text, skip)
                            : 0;
@@ -425,7 +408,7 @@ static int apply_statement(struct upgrade *u, const struct sw_migration *m, cons
     const struct sw_stmt *st = &part->stmts[part->added];
     size_t k = part->added, n = part->n_stmts;
     char *sql = strndup(m->sql + st->off, st->len), part_sum[SW_CHECKSUM_HEX_LEN + 1];
-    int64_t start = now_ms(u);
+    int64_t start = sw_loop_now_ms(&u->s.loop);
     sw_err err;
     int rc;
 
@@ -442,7 +425,7 @@ static int apply_statement(struct upgrade *u, const struct sw_migration *m, cons
     if (rc < 0)
         return failure_code(u);
     if (sw_history_record(u->s.db, &u->s.tables, m, k + 1 == n ? checksum : part_sum,
-                          now_ms(u) - start, (int)(k + 1), k + 1 == n, &err) < 0) {
+                          sw_loop_now_ms(&u->s.loop) - start, (int)(k + 1), k + 1 == n, &err) < 0) {
         sw_error("%s: statement %zu done but not recorded: %s", m->name, k + 1, err.msg);
         return failure_code(u);
     }
@@ -608,7 +591,7 @@ static void failure_summary(struct upgrade *u, const struct sw_migration *m, int
 {
     const char *how = rc == SW_EXIT_CONTRACT ? "paused" : u->s.stop ? "stopped" : "failed";
     size_t pending = u->plan.n_pending - u->applied;
-    int64_t ms = now_ms(u) - t0;
+    int64_t ms = sw_loop_now_ms(&u->s.loop) - t0;
     struct sw_version_text schema;
     char event[32], version[SW_VERSION_TEXT_MAX + 16], wait[64];
 
@@ -651,13 +634,11 @@ static int reset_session(struct upgrade *u)
  * without asking for it, and when there was nothing to send. */
 static void log_applied(const struct upgrade *u, const struct sw_migration *m, size_t i, int64_t ms)
 {
-    char why[96] = "";
+    char how[SW_MIGRATION_HOW_MAX], why[SW_MIGRATION_HOW_MAX + 3] = "";
 
-    if (m->empty)
-        snprintf(why, sizeof why, " (empty: recorded, nothing to run)");
-    else if (m->no_transaction_line > 0)
-        snprintf(why, sizeof why, " (no transaction: line %d cannot run in a transaction block)",
-                 m->no_transaction_line);
+    /* only what the file does not say itself: a marker or a plain transaction goes unsaid */
+    if (m->empty || m->no_transaction_line > 0)
+        snprintf(why, sizeof why, " (%s)", sw_migration_how(m, how, sizeof how));
     sw_event(SW_LOG_INFO, "migration_applied",
              SW_FIELDS(SW_STR("migration", m->name),
                        SW_STR("version", sw_version_text(&m->version).s), SW_NUM("duration_ms", ms),
@@ -677,7 +658,7 @@ static int apply_pending(struct upgrade *u, int64_t t0)
         if (u->s.stop)
             return failure_code(u);
         rc = sw_contract_wait(&u->s, m, u->cli->force_contract);
-        start = now_ms(u); /* the wait is not the migration's time */
+        start = sw_loop_now_ms(&u->s.loop); /* the wait is not the migration's time */
         if (rc == SW_EXIT_OK)
             rc = m->no_transaction ? apply_no_transaction(u, m, u->plan.checksums[k])
                                    : apply_transactional(u, m, u->plan.checksums[k]);
@@ -686,7 +667,7 @@ static int apply_pending(struct upgrade *u, int64_t t0)
             return rc;
         }
         applied(u, m);
-        log_applied(u, m, i, now_ms(u) - start);
+        log_applied(u, m, i, sw_loop_now_ms(&u->s.loop) - start);
     }
     return SW_EXIT_OK;
 }
@@ -704,18 +685,18 @@ static int apply_repeatables(struct upgrade *u, int64_t t0)
     for (size_t i = 0; i < u->plan.n_repeat_pending; i++) {
         size_t k = u->plan.repeat_pending[i];
         const struct sw_migration *m = &u->set.repeatables[k];
-        int64_t start = now_ms(u);
+        int64_t start = sw_loop_now_ms(&u->s.loop);
         int rc =
             u->s.stop ? failure_code(u) : apply_transactional(u, m, u->plan.repeat_checksums[k]);
 
         if (rc != SW_EXIT_OK) {
             sw_error("upgrade %s at %s in %.1f s", u->s.stop ? "stopped" : "failed", m->name,
-                     (double)(now_ms(u) - t0) / 1000.0);
+                     (double)(sw_loop_now_ms(&u->s.loop) - t0) / 1000.0);
             return rc;
         }
         u->repeatables_run++;
         sw_info("[repeatable %zu/%zu] %s applied in %lld ms", i + 1, u->plan.n_repeat_pending,
-                m->name, (long long)(now_ms(u) - start));
+                m->name, (long long)(sw_loop_now_ms(&u->s.loop) - start));
     }
     return SW_EXIT_OK;
 }
@@ -759,7 +740,7 @@ static int run_tasks(struct upgrade *u)
 static void log_summary(struct upgrade *u, int64_t t0)
 {
     char version[SW_VERSION_TEXT_MAX + 16], tasks[64] = "", repeatables[64] = "", wait[64];
-    int64_t ms = now_ms(u) - t0;
+    int64_t ms = sw_loop_now_ms(&u->s.loop) - t0;
     struct sw_version_text schema;
 
     version_text(u, version, sizeof version);
@@ -811,7 +792,7 @@ static int read_state(struct upgrade *u)
 
 static int upgrade(struct upgrade *u)
 {
-    int64_t t0 = now_ms(u);
+    int64_t t0 = sw_loop_now_ms(&u->s.loop);
     int rc = u->s.history_missing
                  ? sw_adopt_first_upgrade(u->s.db, u->s.cfg, &u->s.tables, &u->set, &u->plan)
                  : SW_EXIT_OK;

@@ -2,6 +2,7 @@
 
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "base/loop.h"
 #include "base/termlog.h"
 #include "pg/history.h"
 #include "pid1/spawn.h"
@@ -403,16 +404,10 @@ static int run_task(const struct sw_task *task, const struct run_opts *how, int 
 
 /* ---- run and record -------------------------------------------------------------------- */
 
-static int64_t now_ms(uv_loop_t *loop)
-{
-    uv_update_time(loop);
-    return (int64_t)uv_now(loop);
-}
-
 int sw_task_apply(struct sw_session *s, const struct sw_task *task, bool tee_pid1)
 {
     struct run_opts how = {&s->loop, &s->stop, s->cfg->serve.stop_timeout_ms, tee_pid1, s->db};
-    int64_t start = now_ms(&s->loop);
+    int64_t start = sw_loop_now_ms(&s->loop);
     bool lock_lost;
     char what[300];
     sw_err err;
@@ -453,11 +448,11 @@ int sw_task_apply(struct sw_session *s, const struct sw_task *task, bool tee_pid
                  err.msg);
         return s->stop ? sw_session_stop_code(s) : SW_EXIT_FAIL;
     }
-    sw_summary(SW_LOG_INFO, "task_done",
-               SW_FIELDS(SW_STR("task", task->name),
-                         SW_STR("version", sw_u64_text(task->version.value).s),
-                         SW_NUM("duration_ms", now_ms(&s->loop) - start), SW_NUM("exit_code", 0)),
-               "task '%s' done in %lld ms, version %" PRIu64 " recorded", task->name,
-               (long long)(now_ms(&s->loop) - start), task->version.value);
+    sw_summary(
+        SW_LOG_INFO, "task_done",
+        SW_FIELDS(SW_STR("task", task->name), SW_STR("version", sw_u64_text(task->version.value).s),
+                  SW_NUM("duration_ms", sw_loop_now_ms(&s->loop) - start), SW_NUM("exit_code", 0)),
+        "task '%s' done in %lld ms, version %" PRIu64 " recorded", task->name,
+        (long long)(sw_loop_now_ms(&s->loop) - start), task->version.value);
     return SW_EXIT_OK;
 }

@@ -60,7 +60,7 @@ for sql in 'CREATE INDEX CONCURRENTLY users_email ON users (email);' 'DROP INDEX
     'REINDEX TABLE CONCURRENTLY users;' 'VACUUM users;' "ALTER SYSTEM SET work_mem = '8MB';"; do
     mig '-- a migration' "$sql"
     check
-    like "$OUT" "0002_case.sql                            slipway        no transaction (line 2 cannot run in one)" \
+    like "$OUT" "0002_case.sql                            slipway        no transaction: line 2 cannot run in a transaction block" \
         "runs without a transaction: $sql"
     unlike "$OUT" "needs-no-transaction" "... and lint has nothing to say: $sql"
 done

@@ -91,7 +91,7 @@ sw status
 like "$OUT" "schema version: 3" "flyway: status shows the schema version"
 
 sw check
-like "$OUT" "release-2/V2_1__orders_customer_idx.sql  flyway         no transaction (line 1 cannot run in one)" \
+like "$OUT" "release-2/V2_1__orders_customer_idx.sql  flyway         no transaction: line 1 cannot run in a transaction block" \
     "flyway: check shows the format and that a file runs outside a transaction"
 like "$OUT" "release-3/V2_5__reserved.sql             flyway         empty: recorded, nothing to run" \
     "flyway: check shows an empty file"
