@@ -39,9 +39,10 @@ struct run_opts {
 /* Copies what the task writes on one of its stdio pipes to slipway's own fd and PID 1's. */
 struct tee {
     uv_pipe_t pipe;
-    int out_fd;  /* our stdout or stderr */
-    int pid1_fd; /* /proc/1/fd/N */
-    bool open;   /* reading until EOF */
+    int out_fd;       /* our stdout or stderr */
+    int pid1_fd;      /* /proc/1/fd/N, non-blocking */
+    uint64_t dropped; /* bytes PID 1's fd would not take at once */
+    bool open;        /* reading until EOF */
     char buf[65536];
 };
 
@@ -88,17 +89,21 @@ bool sw_task_pid1_is_slipway(void)
 
 /* ---- output copying ------------------------------------------------------------------- */
 
-static void write_all(int fd, const char *p, size_t n)
+/* Writes what fd takes of p; returns how many bytes it did not (its reader gone or, on a
+ * non-blocking fd, not keeping up). A log reader must not fail the task: the copy is best
+ * effort. */
+static size_t write_some(int fd, const char *p, size_t n)
 {
     while (n > 0) {
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return; /* a closed log reader must not fail the task: the copy is best effort */
+            break;
         p += w;
         n -= (size_t)w;
     }
+    return n;
 }
 
 static void tee_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -113,8 +118,11 @@ static void tee_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     struct tee *t = s->data;
 
     if (n > 0) {
-        write_all(t->out_fd, buf->base, (size_t)n);
-        write_all(t->pid1_fd, buf->base, (size_t)n);
+        /* ours is the exec'd command's own output: it may push back (only a reader gone
+         * loses it); PID 1's is a log that may stall for good, and this loop serves the
+         * task's timeout, signals and lock pings: what it does not take at once is dropped */
+        (void)write_some(t->out_fd, buf->base, (size_t)n);
+        t->dropped += write_some(t->pid1_fd, buf->base, (size_t)n);
     } else if (n < 0) {
         uv_read_stop(s);
         t->open = false;
@@ -130,7 +138,8 @@ static int tee_redirect(struct run *r, int which, int *saved, sw_err *err)
     int fds[2];
 
     snprintf(path, sizeof path, "/proc/1/fd/%d", which);
-    t->pid1_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    /* a file description of our own: O_NONBLOCK does not reach PID 1's */
+    t->pid1_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NONBLOCK);
     if (t->pid1_fd < 0) {
         sw_err_set(err, "%s: %s", path, strerror(errno));
         return -1;
@@ -332,6 +341,10 @@ static void finish(struct run *r)
     close_one(r, (uv_handle_t *)&r->ping);
     for (int i = 0; i < 2; i++) {
         close_one(r, (uv_handle_t *)&r->tees[i].pipe);
+        if (r->tees[i].dropped)
+            sw_warn("%" PRIu64 " bytes of the task's %s were not copied to the container log: "
+                    "its reader is not keeping up",
+                    r->tees[i].dropped, i ? "stderr" : "stdout");
         if (r->tees[i].pid1_fd > 0)
             close(r->tees[i].pid1_fd);
         if (r->tees[i].out_fd > 0)
