@@ -33,7 +33,8 @@ int sw_secrets_add(struct sw_secrets *s, const PQconninfoOption *opts)
         const char *v = opts->val;
         if (!v || !*v)
             continue;
-        if (strcmp(opts->keyword, "password") == 0) {
+        /* libpq marks its secrets "*" (password, sslpassword): "hide value" */
+        if (opts->dispchar && strchr(opts->dispchar, '*')) {
             if (add_secret(s, v, false) < 0)
                 return -1;
         } else if (holds_connection_string(v) && add_secret(s, v, true) < 0) {

@@ -1,12 +1,13 @@
 /* What a connection's options must never show, and the filter that blanks it out.
  *
- * The password is one secret, whatever its source (URL, key=value, PGPASSWORD, passfile). A
- * value that itself holds a connection string is another, whole: libpq expands only the url,
- * so `dbname='postgresql://u:pw@h/db'` is sent to the server as a database name and comes
- * back verbatim in libpq's and the server's messages, its password percent-encoded or not,
- * perhaps more than once (`u:pw1@h?password=pw2`): only hiding the whole value is sure. The
- * server cuts a database name to 63 bytes (NAMEDATALEN) before quoting it, so the start of
- * such a value is hidden as well as the whole. */
+ * The password is one secret, whatever its source (URL, key=value, PGPASSWORD, passfile), and
+ * so is anything else libpq marks as one (sslpassword). A value that itself holds a
+ * connection string is another, whole: libpq expands only the url, so
+ * `dbname='postgresql://u:pw@h/db'` is sent to the server as a database name and comes back
+ * verbatim in libpq's and the server's messages, its password percent-encoded or not, perhaps
+ * more than once (`u:pw1@h?password=pw2`): only hiding the whole value is sure. The server
+ * cuts a database name to 63 bytes (NAMEDATALEN) before quoting it, so the start of such a
+ * value is hidden as well as the whole. */
 #ifndef SLIPWAY_PG_SECRETS_H
 #define SLIPWAY_PG_SECRETS_H
 
