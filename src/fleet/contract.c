@@ -2,6 +2,7 @@
 
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "base/loop.h"
 #include "fleet/registry.h"
 
 #include <stdio.h>
@@ -20,12 +21,6 @@ static void name_replicas(enum sw_log_level level, const struct sw_fleet *f)
                r->image[0] ? r->image : "(unlabelled)", r->instance,
                sw_version_format(&r->requires, '.', v), r->seen_ago_s);
     }
-}
-
-static int64_t now_ms(struct sw_session *s)
-{
-    uv_update_time(&s->loop);
-    return (int64_t)uv_now(&s->loop);
 }
 
 static int read_blockers(struct sw_session *s, const struct sw_migration *m, struct sw_fleet *f)
@@ -73,7 +68,8 @@ static int give_up(const struct sw_migration *m, const struct sw_fleet *f, doubl
 
 static int wait_for_fleet(struct sw_session *s, const struct sw_migration *m, struct sw_fleet *f)
 {
-    int64_t wait = s->cfg->migrations.contract_wait_ms, start = now_ms(s), logged = -1;
+    int64_t wait = s->cfg->migrations.contract_wait_ms, start = sw_loop_now_ms(&s->loop),
+            logged = -1;
     char floor[SW_VERSION_TEXT_MAX];
     bool listening = false;
     int rc = SW_EXIT_OK;
@@ -83,7 +79,7 @@ static int wait_for_fleet(struct sw_session *s, const struct sw_migration *m, st
         return SW_EXIT_OK;
     sw_version_format(&m->floor, '.', floor);
     while (rc == SW_EXIT_OK && f->n > 0) {
-        int64_t spent = now_ms(s) - start;
+        int64_t spent = sw_loop_now_ms(&s->loop) - start;
         if (wait >= 0 && spent >= wait)
             return give_up(m, f, (double)spent / 1000.0);
         if (logged < 0 || spent - logged >= LOG_EVERY_MS) {
