@@ -24,16 +24,6 @@ conf "$TMP/old.ini" v1.1 "$OLD"
 conf "$TMP/new.ini" v1.2.1 "$NEW"
 SERVER=
 trap '[ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER"; cleanup_db' EXIT
-# wait_until SECONDS CMD...: polls CMD every 0.1 s; false when SECONDS pass first.
-wait_until() {
-    local limit=$(($1 * 10))
-    shift
-    for _ in $(seq "$limit"); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 # ---- check: a default floor on a migration that changes the schema is worth a warning ----------
 "$SLIPWAY" -c "$TMP/new.ini" check >"$LOG" 2>&1
@@ -72,7 +62,7 @@ SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/a.sock "$SLIPWAY" -c "$TMP/old.ini" -- sleep 10
     >/dev/null 2>"$TMP/a.log" &
 SERVER=$!
 registered() { [ "$(q "SELECT requires::text FROM slipway_fleet WHERE image = 'v1.1'")" = "{1,1}" ]; }
-wait_until 30 registered
+wait_for 30 registered
 ok $? "a replica of the old image registered, requiring 1.1 ({1,1})"
 
 "$SLIPWAY" -c "$TMP/new.ini" --upgrade >"$LOG" 2>&1

@@ -28,16 +28,6 @@ fleet_conf "$CONF_OLD" v1 "$OLD"
 fleet_conf "$CONF_NEW" v2 "$NEW"
 CONF=$CONF_NEW # sw (lib.sh) runs the new image
 
-# until SECONDS CMD...: polls CMD every 0.1 s; false when SECONDS pass first.
-until_true() {
-    local limit=$(($1 * 10))
-    shift
-    for _ in $(seq "$limit"); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 rows() { [ "$(q "SELECT count(*) FROM slipway_fleet WHERE image = '$1'")" = "$2" ]; }
 logged() { grep -q -- "$2" "$1" 2>/dev/null; }
 
@@ -69,7 +59,7 @@ is "$?" 0 "the old release's upgrade creates the tables"
 
 # ---- three replicas of the old image register ---------------------------------------------
 for n in a b c; do serve "$n" "$CONF_OLD"; done
-until_true 30 rows v1 3
+wait_for 30 rows v1 3
 ok $? "three supervisors of image v1 registered"
 is "$(q "SELECT DISTINCT requires::text FROM slipway_fleet")" "{1}" \
     "each with the schema version its image requires"
@@ -94,13 +84,13 @@ mark=$(q "SELECT now()")
 beaten_since_mark() {
     [ "$(q "SELECT count(*) FROM slipway_fleet WHERE last_seen > '$mark'::timestamptz + interval '1 s'")" = 3 ]
 }
-until_true 30 beaten_since_mark
+wait_for 30 beaten_since_mark
 ok $? "heartbeats refresh last_seen (three replicas, past a mark plus two beats)"
 # A held connection would be as old as its replica: once every replica has run 6 s, a fleet
 # backend older than 5 s would be one (a beat's own lasts milliseconds, or a second or two on
 # a loaded machine).
 old_enough() { [ "$(q "SELECT count(*) FROM slipway_fleet WHERE started < now() - interval '6 s'")" = 3 ]; }
-until_true 30 old_enough
+wait_for 30 old_enough
 old_conns=0
 for _ in $(seq 20); do
     n=$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'slipway fleet%' AND backend_start < now() - interval '5 s'")
@@ -123,19 +113,19 @@ is "$(q "SELECT count(*) FROM information_schema.columns WHERE table_name = 't' 
 
 SLIPWAY_MIGRATIONS_CONTRACT_WAIT=120s "$SLIPWAY" -c "$CONF_NEW" --upgrade >"$TMP/wait.log" 2>&1 &
 up=$!
-until_true 30 logged "$TMP/wait.log" "waits for 3 older replicas"
+wait_for 30 logged "$TMP/wait.log" "waits for 3 older replicas"
 ok $? "a waiting upgrade logs the replicas it waits for"
 signal_and_wait "${PID[a]}" TERM >/dev/null
 signal_and_wait "${PID[b]}" TERM >/dev/null
-until_true 30 rows v1 1
+wait_for 30 rows v1 1
 ok $? "two replicas stopped cleanly: their rows are gone"
-until_true 30 logged "$TMP/wait.log" "waits for 1 older replica"
+wait_for 30 logged "$TMP/wait.log" "waits for 1 older replica"
 ok $? "the upgrade now waits for the third only (re-checked, logged every 5 s)"
 kill -0 "$up" 2>/dev/null
 ok $? "and is still waiting"
 kill_replica "${PID[c]}"
 unset 'PID[c]'
-until_true 60 eval '! kill -0 $up 2>/dev/null'
+wait_for 60 eval '! kill -0 $up 2>/dev/null'
 wait "$up"
 is "$?" 0 "once the SIGKILLed replica expired, the upgrade applied the contract migration"
 like "$(cat "$TMP/wait.log")" "no replica requires less than 2 any more" "and said why it went on"
@@ -154,7 +144,7 @@ is "$?" 0 "the new image is healthy"
 
 # ---- --force-contract -------------------------------------------------------------------------
 serve d "$CONF_NEW"
-until_true 30 rows v2 1
+wait_for 30 rows v2 1
 ok $? "a replica of image v2 (requires 3) registered"
 printf -- '-- slipway:contract floor=4\nALTER TABLE t DROP COLUMN a;\n' >"$NEW/0004_drop_a.sql"
 sw --upgrade
@@ -174,7 +164,7 @@ q_role "CREATE ROLE $ROLE LOGIN"
 q "GRANT CONNECT ON DATABASE \"$DB\" TO $ROLE" >/dev/null
 sed "s/^url = .*/& user=$ROLE/" "$CONF_OLD" >"$TMP/norights.ini"
 serve e "$TMP/norights.ini"
-until_true 30 logged "$TMP/e.log" "fleet: beat 4 "
+wait_for 30 logged "$TMP/e.log" "fleet: beat 4 "
 ok $? "the replica without rights goes on beating"
 is "$(grep -c 'warning: fleet: cannot register' "$TMP/e.log")" 1 "with exactly one warning"
 like "$(cat "$TMP/e.log")" "permission denied for table slipway_fleet" "saying why"
