@@ -3,6 +3,7 @@
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "pg/dynlib.h"
+#include "pg/hostaddr.h"
 #include "pg/secrets.h"
 
 #include <errno.h>
@@ -186,15 +187,6 @@ static void set_parse_error(sw_err *err, const char *msg)
     err->msg[n] = '\0';
 }
 
-static const char *option_value(const PQconninfoOption *opts, const char *key)
-{
-    for (; opts && opts->keyword; opts++) {
-        if (strcmp(opts->keyword, key) == 0)
-            return opts->val;
-    }
-    return NULL;
-}
-
 /* The connection's secrets, from every source libpq used: the url, the environment, the
  * passfile. */
 static int connection_secrets(struct sw_db *db, sw_err *err)
@@ -223,9 +215,9 @@ static void describe_options(const PQconninfoOption *parsed, const PQconninfoOpt
         return;
     }
     for (size_t i = 0; i < sizeof keys / sizeof *keys && n < size; i++) {
-        const char *v = option_value(parsed, keys[i]);
+        const char *v = sw_conninfo_get(parsed, keys[i]);
         if (!v || !*v)
-            v = option_value(defaults, keys[i]);
+            v = sw_conninfo_get(defaults, keys[i]);
         if (!v || !*v)
             continue;
         sw_redact(&value, "", v, &secrets);
@@ -281,25 +273,86 @@ static void on_notice(void *arg, const char *message)
     sw_debug("%s", line.msg);
 }
 
+/* The keyword/value pairs of one attempt: the caller's, then the resolved hosts. */
+#define MAX_PARAMS 12
+
+/* Looks up url's host names on the loop, within the attempt's deadline (see pg/hostaddr.h).
+ * 0: *out is set (maybe to nothing); -1: no host resolved, err says why; 1: stopped. */
+static int resolve_hosts(struct sw_db *db, const char *url, struct sw_hostaddr *out,
+                         int64_t timeout_ms, sw_err *err)
+{
+    struct sw_resolving *r;
+    bool done;
+    enum wake w;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if (sw_resolve_start(&r, db->loop, url, &done, err) < 0)
+        return -1;
+    w = done ? WAKE_READY : spin(db->loop, db->stop, &done, bounded(db, -1));
+    if (w == WAKE_STOP || w == WAKE_ERROR) {
+        sw_resolve_free(r);
+        if (w == WAKE_STOP)
+            return 1;
+        sw_err_set(err, "cannot wait for the host name lookup");
+        return -1;
+    }
+    rc = sw_resolve_finish(r, out, err); /* on a timeout: with the answers in so far */
+    sw_resolve_free(r);
+    if (rc < 0 && w == WAKE_TIMEOUT) {
+        sw_err reason = *err;
+        sw_err_set(err, "timeout expired after %lld ms: %s", (long long)timeout_ms, reason.msg);
+    }
+    return rc;
+}
+
+/* k, v: keys, values and the resolved hosts, after the url (which they override). */
+static void add_hosts(const char *const *keys, const char *const *values,
+                      const struct sw_hostaddr *hosts, const char **k, const char **v)
+{
+    size_t n = 0;
+
+    for (; keys[n]; n++)
+        k[n] = keys[n], v[n] = values[n];
+    if (hosts->host) {
+        k[n] = "host", v[n++] = hosts->host;
+        k[n] = "hostaddr", v[n++] = hosts->hostaddr;
+        k[n] = "port", v[n++] = hosts->port;
+    }
+    k[n] = v[n] = NULL;
+}
+
 /* One attempt, bounded by timeout_ms. 0: connected; -1: failed, err holds the reason;
  * 1: stopped. */
-static int connect_once(struct sw_db *db, const char *const *keys, const char *const *values,
-                        int64_t timeout_ms, sw_err *err)
+static int connect_once(struct sw_db *db, const char *url, const char *const *keys,
+                        const char *const *values, int64_t timeout_ms, sw_err *err)
 {
     PostgresPollingStatusType st = PGRES_POLLING_WRITING; /* libpq's documented first step */
+    const char *k[MAX_PARAMS], *v[MAX_PARAMS];
+    struct sw_hostaddr hosts;
     enum wake w = WAKE_READY;
+    int rc;
 
-    db->conn = sw_pq->PQconnectStartParams(keys, values, 1);
+    set_deadline(db, timeout_ms);
+    if ((rc = resolve_hosts(db, url, &hosts, timeout_ms, err)) != 0) {
+        db->deadline = NO_DEADLINE;
+        return rc;
+    }
+    add_hosts(keys, values, &hosts, k, v);
+    db->conn = sw_pq->PQconnectStartParams(k, v, 1);
     if (!db->conn) {
+        sw_hostaddr_free(&hosts);
+        db->deadline = NO_DEADLINE;
         sw_err_set(err, "out of memory");
         return -1;
     }
     sw_secrets_free(&db->secrets);
-    if (connection_secrets(db, err) < 0)
+    if (connection_secrets(db, err) < 0) {
+        sw_hostaddr_free(&hosts);
         return -1;
+    }
     if (sw_pq->PQstatus(db->conn) == CONNECTION_BAD)
         st = PGRES_POLLING_FAILED;
-    set_deadline(db, timeout_ms);
     while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
         w = wait_socket(db, st == PGRES_POLLING_READING ? UV_READABLE : UV_WRITABLE, true, -1);
         /* libpq may close and reopen its socket inside PQconnectPoll: never keep a watcher */
@@ -309,14 +362,16 @@ static int connect_once(struct sw_db *db, const char *const *keys, const char *c
         st = sw_pq->PQconnectPoll(db->conn);
     }
     db->deadline = NO_DEADLINE;
-    if (st == PGRES_POLLING_OK)
-        return 0;
-    if (w == WAKE_STOP)
-        return 1;
-    if (w == WAKE_TIMEOUT)
-        sw_err_set(err, "timeout expired after %lld ms", (long long)timeout_ms);
-    else
-        sw_redact(err, "", sw_pq->PQerrorMessage(db->conn), &db->secrets);
+    if (st == PGRES_POLLING_OK || w == WAKE_STOP) {
+        sw_hostaddr_free(&hosts);
+        return st == PGRES_POLLING_OK ? 0 : 1;
+    }
+    if (w == WAKE_TIMEOUT) {
+        sw_err_set(err, "%stimeout expired after %lld ms", hosts.skipped, (long long)timeout_ms);
+    } else { /* the hosts left out come first: libpq's message is only about the others */
+        sw_redact(err, hosts.skipped, sw_pq->PQerrorMessage(db->conn), &db->secrets);
+    }
+    sw_hostaddr_free(&hosts);
     return -1;
 }
 
@@ -347,7 +402,7 @@ static enum sw_db_connect_result connect_retrying(struct sw_db *db, const char *
     start = uv_now(db->loop);
     for (;;) {
         int64_t left;
-        int r = connect_once(db, keys, values, timeout > 0 ? timeout : -1, err);
+        int r = connect_once(db, cfg->url, keys, values, timeout > 0 ? timeout : -1, err);
         if (r == 0)
             return SW_DB_CONNECTED;
         if (r > 0)
