@@ -57,6 +57,16 @@ static void json_key(const char *key, bool first)
     putchar(':');
 }
 
+/* ,"key":"s" or ,"key":null */
+static void json_opt_str(const char *key, const char *s)
+{
+    json_key(key, false);
+    if (s)
+        json_str(s);
+    else
+        printf("null");
+}
+
 /* A version is a string ("1.12.22"): dotted versions are not JSON numbers. */
 static void json_version(const struct sw_version *v)
 {
@@ -234,10 +244,9 @@ static void print_json(const struct status *st)
     if (st->holder.held) {
         printf(",\"pid\":%d,\"application_name\":", st->holder.pid);
         json_str(st->holder.application_name);
-        printf(",\"client\":");
-        json_str(st->holder.client);
-        printf(",\"since\":");
-        json_str(st->holder.since);
+        json_opt_str("client", st->holder.hidden ? NULL : st->holder.client);
+        json_opt_str("since", st->holder.hidden ? NULL : st->holder.since);
+        printf(",\"hidden\":%s", st->holder.hidden ? "true" : "false");
     }
     putchar('}');
     json_fleet(st);
@@ -313,10 +322,11 @@ static void print_text(const struct status *st)
         else
             printf("none (behind)\n");
     }
-    if (st->holder.held)
-        printf("upgrade lock: held by pid %d '%s' from %s since %s\n", st->holder.pid,
-               st->holder.application_name, st->holder.client, st->holder.since);
-    else
+    if (st->holder.held) {
+        char who[512];
+        sw_lock_holder_describe(&st->holder, who, sizeof who);
+        printf("upgrade lock: held by %s\n", who);
+    } else
         printf("upgrade lock: free\n");
     text_fleet(st);
 }

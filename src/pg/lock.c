@@ -27,11 +27,12 @@ static int try_lock(struct sw_db *db, const char *table, bool *got, sw_err *err)
 int sw_lock_holder(struct sw_db *db, const char *table, struct sw_lock_holder *h, sw_err *err)
 {
     const char *params[] = {table};
+    /* backend_start is NULL only when PostgreSQL hides the session's details from us */
     PGresult *r = sw_db_execp(
         db,
-        "SELECT l.pid, coalesce(a.application_name, ''), "
+        "SELECT l.pid, coalesce(a.application_name, ''), a.backend_start IS NULL, current_user, "
         "coalesce(host(a.client_addr), 'local socket'), "
-        "coalesce(to_char(a.backend_start, 'YYYY-MM-DD\"T\"HH24:MI:SSOF'), '?') "
+        "coalesce(to_char(a.backend_start, 'YYYY-MM-DD\"T\"HH24:MI:SSOF'), '') "
         "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
         "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
         "(SELECT oid FROM pg_database WHERE datname = current_database()) "
@@ -46,11 +47,27 @@ int sw_lock_holder(struct sw_db *db, const char *table, struct sw_lock_holder *h
         h->held = true;
         h->pid = atoi(sw_pq->PQgetvalue(r, 0, 0));
         snprintf(h->application_name, sizeof h->application_name, "%s", sw_pq->PQgetvalue(r, 0, 1));
-        snprintf(h->client, sizeof h->client, "%s", sw_pq->PQgetvalue(r, 0, 2));
-        snprintf(h->since, sizeof h->since, "%s", sw_pq->PQgetvalue(r, 0, 3));
+        h->hidden = strcmp(sw_pq->PQgetvalue(r, 0, 2), "t") == 0;
+        snprintf(h->viewer, sizeof h->viewer, "%s", sw_pq->PQgetvalue(r, 0, 3));
+        if (!h->hidden) {
+            snprintf(h->client, sizeof h->client, "%s", sw_pq->PQgetvalue(r, 0, 4));
+            snprintf(h->since, sizeof h->since, "%s", sw_pq->PQgetvalue(r, 0, 5));
+        }
     }
     sw_pq->PQclear(r);
     return 0;
+}
+
+void sw_lock_holder_describe(const struct sw_lock_holder *h, char *buf, size_t size)
+{
+    if (h->hidden)
+        snprintf(buf, size,
+                 "pid %d '%s', another role's session (its address and start time are hidden "
+                 "from role %s: grant it pg_read_all_stats to see them)",
+                 h->pid, h->application_name, h->viewer);
+    else
+        snprintf(buf, size, "pid %d '%s' from %s since %s", h->pid, h->application_name, h->client,
+                 h->since);
 }
 
 static void report_holder(struct sw_db *db, const char *table, int64_t waited_ms)
@@ -63,14 +80,17 @@ static void report_holder(struct sw_db *db, const char *table, int64_t waited_ms
                  SW_FIELDS(SW_NUM("waited_ms", waited_ms), SW_STR("holder", NULL),
                            SW_STR("error", err.msg)),
                  "waiting for the upgrade lock (holder unknown: %s)", err.msg);
-    else if (h.held)
+    else if (h.held) {
+        char who[sizeof h.application_name + sizeof h.viewer + 256];
+        sw_lock_holder_describe(&h, who, sizeof who);
         sw_event(SW_LOG_INFO, "lock_waiting",
                  SW_FIELDS(SW_NUM("waited_ms", waited_ms), SW_STR("holder", h.application_name),
-                           SW_NUM("holder_pid", h.pid), SW_STR("holder_client", h.client),
-                           SW_STR("holder_since", h.since)),
-                 "waiting for the upgrade lock for %lld s: held by pid %d '%s' from %s since %s",
-                 (long long)(waited_ms / 1000), h.pid, h.application_name, h.client, h.since);
-    else
+                           SW_NUM("holder_pid", h.pid),
+                           SW_STR("holder_client", h.hidden ? NULL : h.client),
+                           SW_STR("holder_since", h.hidden ? NULL : h.since)),
+                 "waiting for the upgrade lock for %lld s: held by %s",
+                 (long long)(waited_ms / 1000), who);
+    } else
         sw_event(SW_LOG_INFO, "lock_waiting",
                  SW_FIELDS(SW_NUM("waited_ms", waited_ms), SW_STR("holder", NULL)),
                  "waiting for the upgrade lock for %lld s", (long long)(waited_ms / 1000));

@@ -30,11 +30,18 @@ struct sw_lock_holder {
     bool held;
     int pid;
     char application_name[128];
+    /* PostgreSQL shows another role's sessions without their address and start time unless
+     * the viewing role has pg_read_all_stats: then client and since are empty. */
+    bool hidden;
+    char viewer[64]; /* current_user, who could not see them */
     char client[64]; /* client address, or "local socket" */
     char since[64];  /* backend_start */
 };
 
 /* Who holds the lock now, if anyone. */
 int sw_lock_holder(struct sw_db *db, const char *table, struct sw_lock_holder *h, sw_err *err);
+/* "pid 42 'slipway upgrade (web-1)' from 10.0.0.5 since 2026-…", or, when hidden, what is
+ * known and why the rest is not. */
+void sw_lock_holder_describe(const struct sw_lock_holder *h, char *buf, size_t size);
 
 #endif

@@ -43,6 +43,26 @@ is "$RC" 4 "the lock not obtained within lock_wait exits 4"
 ok $? "after about lock_wait = 1s (${elapsed} ms)"
 like "$OUT" "held by pid" "the holder is logged"
 like "$OUT" "'psql' from local socket since" "with its application_name, address and start"
+
+# Seen from a role without pg_read_all_stats, PostgreSQL hides another role's client address
+# and start time: the waiter says so and how to see them, not "from local socket since ?".
+ROLE=u_${DB}
+trap 'cleanup_db; psql -X -q -d postgres -c "DROP ROLE IF EXISTS $ROLE" 2>/dev/null' EXIT
+q "CREATE ROLE $ROLE LOGIN"
+PGUSER=$ROLE sw --upgrade
+is "$RC" 4 "an unprivileged role waits for the lock too, and gives up after lock_wait"
+like "$OUT" "held by pid" "it logs the holder"
+like "$OUT" "'psql', another role's session (its address and start time are hidden from role $ROLE: grant it pg_read_all_stats to see them)" \
+    "with what it can see and why the rest is hidden"
+unlike "$OUT" "local socket" "it does not call a hidden address a local socket"
+PGUSER=$ROLE sw status --json
+like "$OUT" '"client":null,"since":null,"hidden":true' "status --json: no address, no start, hidden"
+q "GRANT pg_read_all_stats TO $ROLE"
+PGUSER=$ROLE sw --upgrade
+like "$OUT" "'psql' from local socket since" "granted pg_read_all_stats, the same role sees them"
+PGUSER=$ROLE sw status
+like "$OUT" "upgrade lock: held by pid" "status names the holder"
+like "$OUT" "'psql' from local socket since" "with its address and start"
 is "$(q "SELECT to_regclass('w') IS NULL")" t "nothing ran"
 sw status --json
 like "$OUT" '"lock":{"held":true,' "status shows the lock held"
