@@ -113,7 +113,9 @@ static int plan(struct sw_resolving *r, const char *url)
         parsed = sw_pq->PQconninfoParse(url, NULL);
     if (defaults && (parsed || !url || !*url)) {
         rc = 0;
-        if (!*effective(parsed, defaults, "hostaddr") && *effective(parsed, defaults, "host")) {
+        /* a service the url names may set the host: libpq's to read (PGSERVICE's is a default) */
+        if (!*effective(parsed, NULL, "service") && !*effective(parsed, defaults, "hostaddr") &&
+            *effective(parsed, defaults, "host")) {
             r->hosts = strdup(effective(parsed, defaults, "host"));
             r->ports = strdup(effective(parsed, defaults, "port"));
             rc = r->hosts && r->ports ? make_entries(r) : -1;

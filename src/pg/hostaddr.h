@@ -7,7 +7,7 @@
  * addresses, and still uses the names for TLS (verify-full, SNI), Kerberos and the passfile.
  * A name with several addresses becomes one host entry per address, in the resolver's order,
  * which is the order libpq tries them in itself. Socket paths and IP addresses need no lookup;
- * a url (or PGHOSTADDR) that sets hostaddr already is left alone. */
+ * a url (or PGHOSTADDR) that sets hostaddr already, or names a service, is left alone. */
 #ifndef SLIPWAY_PG_HOSTADDR_H
 #define SLIPWAY_PG_HOSTADDR_H
 
