@@ -369,7 +369,9 @@ static int connect_once(struct sw_db *db, const char *url, const char *const *ke
     if (w == WAKE_TIMEOUT) {
         sw_err_set(err, "%stimeout expired after %lld ms", hosts.skipped, (long long)timeout_ms);
     } else { /* the hosts left out come first: libpq's message is only about the others */
-        sw_redact(err, hosts.skipped, sw_pq->PQerrorMessage(db->conn), &db->secrets);
+        char named[sizeof err->msg];
+        sw_hostaddr_explain(&hosts, sw_pq->PQerrorMessage(db->conn), named, sizeof named);
+        sw_redact(err, hosts.skipped, named, &db->secrets);
     }
     sw_hostaddr_free(&hosts);
     return -1;

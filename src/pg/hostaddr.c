@@ -198,7 +198,8 @@ static bool add_entry(const struct entry *e, FILE *const lists[3], bool first, c
         snprintf(skipped + used, size - used, "no answer from the DNS resolver for host \"%s\"; ",
                  e->host);
     else
-        snprintf(skipped + used, size - used, "cannot resolve host \"%s\": %s; ", e->host,
+        snprintf(skipped + used, size - used,
+                 "could not translate host name \"%s\" to address: %s; ", e->host,
                  gai ? gai_strerror(gai) : "no usable address");
     return false;
 }
@@ -251,4 +252,47 @@ void sw_hostaddr_free(struct sw_hostaddr *h)
     free(h->hostaddr);
     free(h->port);
     h->host = h->hostaddr = h->port = NULL;
+}
+
+/* The host name given with address addr[0..len), when one was (not an address itself). */
+static bool name_of(const struct sw_hostaddr *h, const char *addr, size_t len, const char **name,
+                    int *name_len)
+{
+    const char *hp = h->host, *ap = h->hostaddr;
+
+    while (hp && ap) {
+        const char *he = strchrnul(hp, ','), *ae = strchrnul(ap, ',');
+        if ((size_t)(ae - ap) == len && strncmp(ap, addr, len) == 0 && he > hp &&
+            ((size_t)(he - hp) != len || strncmp(hp, addr, len) != 0)) {
+            *name = hp;
+            *name_len = (int)(he - hp);
+            return true;
+        }
+        hp = *he ? he + 1 : NULL;
+        ap = *ae ? ae + 1 : NULL;
+    }
+    return false;
+}
+
+void sw_hostaddr_explain(const struct sw_hostaddr *h, const char *msg, char *out, size_t size)
+{
+    static const char at[] = "server at \"";
+    const size_t at_len = sizeof at - 1;
+    size_t n = 0;
+
+    while (*msg && n + 1 < size) {
+        const char *addr = msg + at_len, *q, *name;
+        int name_len, w;
+        if (h->host && strncmp(msg, at, at_len) == 0 && (q = strchr(addr, '"')) &&
+            strncmp(q, "\", port", 7) == 0 &&
+            name_of(h, addr, (size_t)(q - addr), &name, &name_len)) {
+            w = snprintf(out + n, size - n, "%s%.*s\" (%.*s)", at, name_len, name, (int)(q - addr),
+                         addr);
+            n = w < 0 || (size_t)w >= size - n ? size - 1 : n + (size_t)w;
+            msg = q + 1;
+            continue;
+        }
+        out[n++] = *msg++;
+    }
+    out[n < size ? n : size - 1] = '\0';
 }

@@ -15,13 +15,15 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <uv.h>
 
 /* What libpq gets after the url (which they override): comma-separated lists, all three
  * NULL when there is nothing to add. */
 struct sw_hostaddr {
     char *host, *hostaddr, *port;
-    /* why hosts were left out ("cannot resolve host "b": …; "), said if no other one connects */
+    /* why hosts were left out (libpq's words: "could not translate host name …; "), said if
+     * no other one connects */
     char skipped[512];
 };
 
@@ -38,6 +40,11 @@ int sw_resolve_finish(struct sw_resolving *r, struct sw_hostaddr *out, sw_err *e
  * to free their watchers. */
 void sw_resolve_free(struct sw_resolving *r);
 void sw_hostaddr_free(struct sw_hostaddr *h);
+
+/* libpq names a server it was given by address by that address alone ("connection to server
+ * at "10.0.0.5", port 5432 failed"): msg copied to out with the name put back as libpq writes
+ * it when it looks a name up itself (at "db" (10.0.0.5), port 5432). */
+void sw_hostaddr_explain(const struct sw_hostaddr *h, const char *msg, char *out, size_t size);
 
 /* The value of key in libpq's option array (NULL: absent or no array). */
 const char *sw_conninfo_get(const PQconninfoOption *opts, const char *key);

@@ -109,4 +109,20 @@ attempt tls "host=127.0.0.1 port=$PGPORT dbname=$DB user=$ROLE password=$PW sslm
 check tls 3 "server does not support SSL, but SSL was required"
 nothing_applied tls
 
+# ---- host names: slipway looks them up, libpq gets the addresses beside the names ---------
+# libpq still sees the name: a passfile line for host "localhost" supplies the password.
+printf 'localhost:%s:%s:%s:%s\n' "$PGPORT" "$DB" "$ROLE" "$PW" >"$TMP/pgpass"
+chmod 600 "$TMP/pgpass"
+PGPASSFILE=$TMP/pgpass attempt passfile "host=localhost port=$PGPORT dbname=$DB user=$ROLE"
+is "$RC" 0 "passfile: its line for host name localhost authenticates (libpq still sees the name)"
+printf 'otherhost:%s:%s:%s:%s\n' "$PGPORT" "$DB" "$ROLE" "$PW" >"$TMP/pgpass"
+PGPASSFILE=$TMP/pgpass attempt passfile-other "host=localhost port=$PGPORT dbname=$DB user=$ROLE"
+is "$RC" 3 "passfile: a line for another host name does not (the password came from the file)"
+# A host of a list that does not resolve is left out; the next one is tried.
+attempt list "host=slipway-no-such-host.invalid,localhost port=$PGPORT dbname=$DB user=$ROLE password=$PW"
+is "$RC" 0 "list: the unresolvable first host is skipped, localhost connects"
+attempt list-down "host=slipway-no-such-host.invalid,127.0.0.1 port=$DEAD_PORT dbname=$DB user=$ROLE password=$BAD_PW"
+check list-down 3 'could not translate host name "slipway-no-such-host.invalid" to address'
+like "$OUT" "\"127.0.0.1\", port $DEAD_PORT failed: Connection refused" "list-down: and why the other host failed"
+
 done_testing
