@@ -132,10 +132,10 @@ static void test_explain(void)
     char out[512];
 
     sw_hostaddr_explain(&h,
-                        "connection to server at \"10.0.0.5\", port 5432 failed: refused\n"
+                        "connection to server at \"10.0.0.5\", port 5432 failed: refused; "
                         "connection to server at \"10.0.0.6\", port 5432 failed: timeout",
                         out, sizeof out);
-    TAP_OK(strcmp(out, "connection to server at \"db\" (10.0.0.5), port 5432 failed: refused\n"
+    TAP_OK(strcmp(out, "connection to server at \"db\" (10.0.0.5), port 5432 failed: refused; "
                        "connection to server at \"10.0.0.6\", port 5432 failed: timeout") == 0,
            "the name is put back beside its address, an address given as such stays: %s", out);
     sw_hostaddr_explain(&h, "connection to server at \"db\" (10.0.0.5), port 5", out, 20);
