@@ -150,10 +150,16 @@ port=$((20000 + $$ % 8000)) # below the ephemeral range (32768+)
 SLIPWAY_SERVE_HEALTH_LISTEN=127.0.0.1:$port SLIPWAY_SERVE_HEALTH_SOCKET=$TMP/http.sock \
     "$SLIPWAY" -c "$CONF" -- sleep 60 2>/dev/null &
 sup=$!
-for _ in $(seq 100); do curl -s "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.05; done
-is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")" 200 "GET /healthz: 200"
-is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" 200 "GET /readyz: 200 when healthy and serving"
-is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nope")" 404 "unknown path: 404"
+http_code() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port$1"; }
+answers() { [ "$(http_code "$1")" = "$2" ]; }
+wait_for 30 answers /healthz 200
+ok $? "GET /healthz: 200"
+# The health server listens before the gate's check and the server's start: ready comes after.
+wait_for 30 answers /readyz 200
+ok $? "GET /readyz: 200 once healthy and serving"
+pgrep -P "$sup" >/dev/null
+ok $? "and the server was started"
+is "$(http_code /nope)" 404 "unknown path: 404"
 grep -q libpq "/proc/$sup/maps"
 ok $? "a supervisor with database features loaded libpq"
 signal_and_wait "$sup" TERM
