@@ -6,6 +6,9 @@ TAP_N=0
 TAP_FAILED=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/slipway-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
+# A health socket of the test's own: the default, /run/slipway/health.sock, is one per machine,
+# and a `slipway health` of one test would ask another test's supervisor about its database.
+export SLIPWAY_SERVE_HEALTH_SOCKET=${SLIPWAY_SERVE_HEALTH_SOCKET:-$TMP/health.sock}
 
 ok() { # ok CONDITION_EXIT_STATUS DESCRIPTION
     TAP_N=$((TAP_N + 1))
