@@ -7,6 +7,7 @@
 #include "config/cli.h"
 #include "config/config.h"
 #include "health/healthcmd.h"
+#include "health/jobhealth.h"
 #include "health/waitcmd.h"
 #include "migrate/check.h"
 #include "migrate/status.h"
@@ -34,6 +35,20 @@ static int finish(enum sw_mode mode, int code)
     return code;
 }
 
+/* An upgrade or task run serves health_listen while it lasts (health/jobhealth.h). */
+static int run_job(const struct sw_cli *cli, const struct sw_config *cfg)
+{
+    struct sw_job_health jh;
+    int code;
+
+    if (cli->mode == SW_MODE_UPGRADE)
+        code = sw_upgrade_main(cfg, cli, sw_job_health_watch(&jh, cfg, "upgrade running"));
+    else
+        code = sw_task_main(cfg, cli, sw_job_health_watch(&jh, cfg, "task running"));
+    sw_job_health_free(&jh);
+    return code;
+}
+
 static int run(const struct sw_cli *cli, const struct sw_config *cfg)
 {
     switch (cli->mode) {
@@ -46,11 +61,10 @@ static int run(const struct sw_cli *cli, const struct sw_config *cfg)
     case SW_MODE_WAIT:
         return sw_wait_main(cfg, cli);
     case SW_MODE_UPGRADE:
-        return sw_upgrade_main(cfg, cli);
+    case SW_MODE_TASK:
+        return run_job(cli, cfg);
     case SW_MODE_STATUS:
         return sw_status_main(cfg, cli);
-    case SW_MODE_TASK:
-        return sw_task_main(cfg, cli);
     default:
         sw_error("this command is not available in this build");
         return SW_EXIT_USAGE;

@@ -5,7 +5,10 @@
  * the answer older than 60 s triggers one short re-check on libuv's thread pool (its own loop
  * and connection, closed at once) and is answered when it completes, together with every probe
  * that arrived meanwhile. No connection is held between re-checks. GET /metrics renders the
- * last answer as it is (metrics.c): a scrape never starts a re-check. */
+ * last answer as it is (metrics.c): a scrape never starts a re-check.
+ *
+ * An upgrade or task run serves health_listen too, on its session's loop (jobhealth.c): alive,
+ * never ready (a Job is no traffic target), and /metrics shows the run's progress. */
 #include "health/healthsrv.h"
 
 #include "base/log.h"
@@ -65,7 +68,9 @@ struct sw_health_server {
     bool known, gating, running, checking;
     uint64_t child_exits;
     int child_exit_code;
-    const struct sw_fleet *fleet; /* the heartbeat's view, for /metrics; NULL: none */
+    const struct sw_fleet *fleet;  /* the heartbeat's view, for /metrics; NULL: none */
+    const struct sw_progress *run; /* an upgrade or task run's server: what it did so far */
+    const char *run_doing;         /* its /readyz answer: "upgrade running" */
     uint64_t checked_at;
     uv_work_t work;
     struct sw_health work_result;
@@ -167,6 +172,8 @@ static void answer(struct sw_health_server *s, struct client *c)
     if (c->kind == CLIENT_SOCKET) {
         snprintf(line, sizeof line, "%d %s\n", s->state.healthy ? 0 : 1, s->state.line);
         send_and_close(c, line);
+    } else if (s->run) {
+        http_reply(c, 503, s->run_doing);
     } else if (!s->running && s->state.healthy) {
         http_reply(c, 503, "dependencies satisfied, server not running");
     } else {
@@ -182,7 +189,8 @@ static void send_metrics(struct sw_health_server *s, struct client *c)
                            .child_up = s->running,
                            .child_exits = s->child_exits,
                            .child_exit_code = s->child_exit_code,
-                           .fleet = s->fleet};
+                           .fleet = s->fleet,
+                           .run = s->run};
     size_t len;
     char *body = sw_metrics_render(&m, &len), *text = NULL;
 
@@ -225,9 +233,10 @@ static void recheck_done(uv_work_t *w, int status)
     }
 }
 
+/* A run's server answers what it is doing: it never checks the database. */
 static bool fresh(struct sw_health_server *s)
 {
-    return s->gating || (s->known && uv_now(s->loop) - s->checked_at < FRESH_MS);
+    return s->run || s->gating || (s->known && uv_now(s->loop) - s->checked_at < FRESH_MS);
 }
 
 /* Answers now when the state is fresh; otherwise queues c behind one re-check. */
@@ -447,28 +456,38 @@ static int listen_http(struct sw_health_server *s, const char *spec)
     return rc;
 }
 
-int sw_health_server_start(struct sw_health_server **out, uv_loop_t *loop,
-                           const struct sw_config *cfg, const struct sw_requirements *req,
-                           bool gating)
+static struct sw_health_server *server_new(uv_loop_t *loop, const struct sw_config *cfg,
+                                           const struct sw_requirements *req)
 {
     struct sw_health_server *s = calloc(1, sizeof *s);
     struct rlimit fds;
-    sw_err err;
-    int rc;
 
-    *out = s;
     if (!s) {
         sw_error("out of memory");
-        return -1;
+        return NULL;
     }
     s->loop = loop;
     s->cfg = cfg;
     s->req = req;
-    s->gating = gating;
     s->http_clients_max = HTTP_CLIENTS_MAX;
     if (getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur / 4 < HTTP_CLIENTS_MAX)
         s->http_clients_max = fds.rlim_cur >= 8 ? (unsigned)(fds.rlim_cur / 4) : 2;
     snprintf(s->state.line, sizeof s->state.line, "waiting for the database");
+    return s;
+}
+
+int sw_health_server_start(struct sw_health_server **out, uv_loop_t *loop,
+                           const struct sw_config *cfg, const struct sw_requirements *req,
+                           bool gating)
+{
+    struct sw_health_server *s = server_new(loop, cfg, req);
+    sw_err err;
+    int rc;
+
+    *out = s;
+    if (!s)
+        return -1;
+    s->gating = gating;
     /* Without a socket, `slipway health` checks the database itself: degraded, not broken. */
     if (cfg->serve.health_socket && (rc = listen_unix(s, cfg->serve.health_socket, &err)) != 0)
         sw_warn("health_socket %s: %s (health will query the database directly)",
@@ -479,6 +498,26 @@ int sw_health_server_start(struct sw_health_server **out, uv_loop_t *loop,
         return -1;
     }
     return 0;
+}
+
+/* The unix socket stays the supervisor's: `slipway health` asks about the dependencies, which a
+ * run does not check. */
+struct sw_health_server *sw_health_server_start_run(uv_loop_t *loop, const struct sw_config *cfg,
+                                                    const struct sw_requirements *req,
+                                                    const struct sw_progress *run,
+                                                    const char *doing)
+{
+    struct sw_health_server *s = server_new(loop, cfg, req);
+    int rc;
+
+    if (!s)
+        return NULL;
+    s->run = run;
+    s->run_doing = doing;
+    if ((rc = listen_http(s, cfg->serve.health_listen)) < 0)
+        sw_warn("health_listen %s: %s (going on without /metrics)", cfg->serve.health_listen,
+                uv_strerror(rc));
+    return s;
 }
 
 void sw_health_server_update(struct sw_health_server *s, const struct sw_health *h)

@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "fleet/registry.h"
 #include "health/health.h"
+#include "pg/progress.h"
 
 #include <stdbool.h>
 #include <uv.h>
@@ -18,6 +19,14 @@ struct sw_health_server;
 int sw_health_server_start(struct sw_health_server **out, uv_loop_t *loop,
                            const struct sw_config *cfg, const struct sw_requirements *req,
                            bool gating);
+/* An upgrade's or task's server, on the run's loop: health_listen only; /healthz 200, /readyz
+ * 503 with doing ("upgrade running": a Job is no traffic target), /metrics from run (which,
+ * like doing, must outlive it). A port that cannot be bound is a warning: the run goes on
+ * without it. NULL when out of memory. Release it like the supervisor's. */
+struct sw_health_server *sw_health_server_start_run(uv_loop_t *loop, const struct sw_config *cfg,
+                                                    const struct sw_requirements *req,
+                                                    const struct sw_progress *run,
+                                                    const char *doing);
 void sw_health_server_update(struct sw_health_server *s, const struct sw_health *h);
 /* keep_answer: the gate's last answer also answers `health` (else the next probe re-checks). */
 void sw_health_server_gate_done(struct sw_health_server *s, bool keep_answer);

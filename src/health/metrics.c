@@ -128,6 +128,39 @@ static void fleet(FILE *f, const struct sw_fleet *fl)
     }
 }
 
+/* An upgrade or task run as it goes: a wait for the lock shows while it lasts (the alert
+ * "waiting for 10 minutes" needs no end to it). */
+static void run(FILE *f, const struct sw_progress *p)
+{
+    header(f, "slipway_upgrade_lock_waiting", "gauge",
+           "1 while this run waits for the upgrade lock.");
+    fprintf(f, "slipway_upgrade_lock_waiting %d\n", p->lock_waiting);
+    header(f, "slipway_upgrade_lock_wait_seconds", "gauge",
+           "How long this run has waited for the upgrade lock: growing while it waits, then the "
+           "total.");
+    fprintf(f, "slipway_upgrade_lock_wait_seconds %.3f\n", sw_progress_lock_wait_seconds(p));
+    header(f, "slipway_upgrade_lock_held", "gauge", "1 while this run holds the upgrade lock.");
+    fprintf(f, "slipway_upgrade_lock_held %d\n", p->lock_held);
+    header(f, "slipway_upgrade_lock_held_seconds", "gauge",
+           "How long this run has held the upgrade lock.");
+    fprintf(f, "slipway_upgrade_lock_held_seconds %.3f\n", sw_progress_lock_held_seconds(p));
+    header(f, "slipway_upgrade_migrations_applied", "gauge",
+           "Migrations this run applied so far (once it read the history under the lock).");
+    if (p->plan_known)
+        fprintf(f, "slipway_upgrade_migrations_applied %zu\n", p->applied);
+    header(f, "slipway_upgrade_migrations_pending", "gauge",
+           "Migrations this run has still to apply (once it read the history under the lock).");
+    if (p->plan_known)
+        fprintf(f, "slipway_upgrade_migrations_pending %zu\n", p->pending);
+    header(f, "slipway_upgrade_migration_running_info", "gauge",
+           "The migration this run applies now, as label migration.");
+    if (p->running[0]) {
+        fputs("slipway_upgrade_migration_running_info{migration=\"", f);
+        label_value(f, p->running);
+        fputs("\"} 1\n", f);
+    }
+}
+
 char *sw_metrics_render(const struct sw_metrics *m, size_t *len)
 {
     char *text = NULL;
@@ -136,10 +169,14 @@ char *sw_metrics_render(const struct sw_metrics *m, size_t *len)
     if (!f)
         return NULL;
     build_info(f, m);
-    seen(f, m);
-    dependencies(f, m->health);
-    child(f, m);
-    fleet(f, m->fleet);
+    if (m->run) {
+        run(f, m->run);
+    } else {
+        seen(f, m);
+        dependencies(f, m->health);
+        child(f, m);
+        fleet(f, m->fleet);
+    }
     bool failed = ferror(f); /* out of memory on the way */
     if (fclose(f) != 0 || failed) {
         free(text);

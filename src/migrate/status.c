@@ -392,7 +392,7 @@ int sw_status_main(const struct sw_config *cfg, const struct sw_cli *cli)
         sw_error("%s", err.msg);
         rc = SW_EXIT_FAIL;
     } else {
-        rc = sw_session_open(&s, cfg, "status", SW_SESSION_READ);
+        rc = sw_session_open(&s, cfg, "status", SW_SESSION_READ, NULL);
         if (rc == SW_EXIT_OK)
             rc = read_database(&st, &s);
         sw_session_close(&s);

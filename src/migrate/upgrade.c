@@ -612,6 +612,7 @@ static void failure_summary(struct upgrade *u, const struct sw_migration *m, int
 static void applied(struct upgrade *u, const struct sw_migration *m)
 {
     u->applied++;
+    sw_progress_applied(&u->s.progress);
     if (!u->plan.has_version || sw_version_cmp(&m->version, &u->plan.schema_version) > 0)
         u->plan.schema_version = m->version;
     u->plan.has_version = true;
@@ -659,6 +660,7 @@ static int apply_pending(struct upgrade *u, int64_t t0)
             return failure_code(u);
         rc = sw_contract_wait(&u->s, m, u->cli->force_contract);
         start = sw_loop_now_ms(&u->s.loop); /* the wait is not the migration's time */
+        sw_progress_running(&u->s.progress, m->name);
         if (rc == SW_EXIT_OK)
             rc = m->no_transaction ? apply_no_transaction(u, m, u->plan.checksums[k])
                                    : apply_transactional(u, m, u->plan.checksums[k]);
@@ -686,8 +688,11 @@ static int apply_repeatables(struct upgrade *u, int64_t t0)
         size_t k = u->plan.repeat_pending[i];
         const struct sw_migration *m = &u->set.repeatables[k];
         int64_t start = sw_loop_now_ms(&u->s.loop);
-        int rc =
-            u->s.stop ? failure_code(u) : apply_transactional(u, m, u->plan.repeat_checksums[k]);
+        int rc;
+
+        sw_progress_running(&u->s.progress, m->name);
+        rc = u->s.stop ? failure_code(u) : apply_transactional(u, m, u->plan.repeat_checksums[k]);
+        sw_progress_running(&u->s.progress, NULL);
 
         if (rc != SW_EXIT_OK) {
             sw_error("upgrade %s at %s in %.1f s", u->s.stop ? "stopped" : "failed", m->name,
@@ -787,6 +792,7 @@ static int read_state(struct upgrade *u)
         sw_error("cannot read the upgrade history: %s", err.msg);
         return SW_EXIT_FAIL;
     }
+    sw_progress_plan(&u->s.progress, u->plan.n_pending);
     return SW_EXIT_OK;
 }
 
@@ -844,13 +850,14 @@ static int prepare(struct upgrade *u, const struct sw_config *cfg)
     return check_bigint(u);
 }
 
-int sw_upgrade_main(const struct sw_config *cfg, const struct sw_cli *cli)
+int sw_upgrade_main(const struct sw_config *cfg, const struct sw_cli *cli,
+                    const struct sw_session_watch *watch)
 {
     struct upgrade u = {.cli = cli};
     int rc = prepare(&u, cfg);
 
     if (rc == SW_EXIT_OK) {
-        rc = sw_session_open(&u.s, cfg, "upgrade", SW_SESSION_UPGRADE);
+        rc = sw_session_open(&u.s, cfg, "upgrade", SW_SESSION_UPGRADE, watch);
         if (rc == SW_EXIT_OK)
             rc = upgrade(&u);
         /* whatever failed after a stop request failed because of it */

@@ -97,7 +97,7 @@ static void report_holder(struct sw_db *db, const char *table, int64_t waited_ms
 }
 
 enum sw_lock_result sw_lock_acquire(struct sw_db *db, const char *table, int64_t wait_ms,
-                                    bool *contended, sw_err *err)
+                                    struct sw_progress *p, sw_err *err)
 {
     int64_t waited = 0, next_report = 0;
 
@@ -107,7 +107,7 @@ enum sw_lock_result sw_lock_acquire(struct sw_db *db, const char *table, int64_t
             return sw_db_stopped(db) ? SW_LOCK_STOP : SW_LOCK_ERROR;
         if (got)
             return SW_LOCK_HELD;
-        *contended = true;
+        sw_progress_lock_waiting(p);
         if (wait_ms >= 0 && waited >= wait_ms) {
             sw_err_set(err, "upgrade lock not obtained within %lld ms", (long long)wait_ms);
             return SW_LOCK_TIMEOUT;

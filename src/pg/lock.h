@@ -12,6 +12,7 @@
 
 #include "base/err.h"
 #include "pg/db.h"
+#include "pg/progress.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,11 +20,11 @@
 
 enum sw_lock_result { SW_LOCK_HELD = 0, SW_LOCK_ERROR, SW_LOCK_TIMEOUT, SW_LOCK_STOP };
 
-/* Polls every 500 ms for up to wait_ms (-1: forever), logging the holder every 5 s. Sets
- * *contended when a poll found the lock taken (never clears it: the caller times the wait, across
- * reconnections). */
+/* Polls every 500 ms for up to wait_ms (-1: forever), logging the holder every 5 s. Marks p
+ * waiting when a poll found the lock taken (never ends the wait: the caller does, so a wait
+ * is one across reconnections). */
 enum sw_lock_result sw_lock_acquire(struct sw_db *db, const char *table, int64_t wait_ms,
-                                    bool *contended, sw_err *err);
+                                    struct sw_progress *p, sw_err *err);
 int sw_lock_release(struct sw_db *db, const char *table, sw_err *err);
 
 struct sw_lock_holder {

@@ -132,17 +132,9 @@ static int note_history(struct sw_session *s)
     return exists ? create_tables(s) : SW_EXIT_OK;
 }
 
-/* How long take_lock waited, for the run's summary and events: 0 when the lock was free. */
-static void note_wait(struct sw_session *s, uint64_t start, bool contended)
-{
-    uv_update_time(&s->loop);
-    s->lock_wait_ms = contended ? (int64_t)(uv_now(&s->loop) - start) : 0;
-}
-
 static int take_lock(struct sw_session *s, enum sw_session_kind kind)
 {
     const struct sw_migrations_conf *mc = &s->cfg->migrations;
-    bool contended = false;
     uint64_t start;
     enum sw_lock_result r;
     sw_err err;
@@ -150,13 +142,17 @@ static int take_lock(struct sw_session *s, enum sw_session_kind kind)
 
     uv_update_time(&s->loop);
     start = uv_now(&s->loop);
-    while ((r = sw_lock_acquire(s->db, mc->table, lock_wait_left(s, start), &contended, &err)) ==
+    while ((r = sw_lock_acquire(s->db, mc->table, lock_wait_left(s, start), &s->progress, &err)) ==
                SW_LOCK_ERROR &&
            !sw_db_last_error(s->db) && !sw_db_stopped(s->db)) {
-        if ((code = reconnect(s, &err)) != SW_EXIT_OK)
+        if ((code = reconnect(s, &err)) != SW_EXIT_OK) {
+            sw_progress_lock_wait_over(&s->progress, false);
             return code;
+        }
     }
-    note_wait(s, start, contended);
+    sw_progress_lock_wait_over(&s->progress, r == SW_LOCK_HELD);
+    /* for the run's summary and events: 0 when the lock was free */
+    s->lock_wait_ms = sw_progress_lock_waited_ms(&s->progress);
     switch (r) {
     case SW_LOCK_HELD:
         s->locked = true;
@@ -224,7 +220,7 @@ static bool takes_lock(enum sw_session_kind kind)
 }
 
 int sw_session_open(struct sw_session *s, const struct sw_config *cfg, const char *purpose,
-                    enum sw_session_kind kind)
+                    enum sw_session_kind kind, const struct sw_session_watch *watch)
 {
     sw_err err;
     int r;
@@ -240,6 +236,9 @@ int sw_session_open(struct sw_session *s, const struct sw_config *cfg, const cha
     s->loop_ready = true;
     if (start_signals(s) < 0)
         return SW_EXIT_FAIL;
+    s->watch = watch;
+    if (watch)
+        watch->opened(s, watch->arg);
     if (kind == SW_SESSION_LOOP)
         return SW_EXIT_OK;
     r = connect_db(s);
@@ -281,10 +280,13 @@ void sw_session_close(struct sw_session *s)
                     "%s",
                     err.msg);
     }
+    sw_progress_lock_released(&s->progress);
     if (s->locked && sw_db_abandoned(s->db))
         terminate_own_backend(s);
     sw_db_close(s->db);
     sw_tables_free(&s->tables);
+    if (s->watch)
+        s->watch->closing(s->watch->arg);
     if (s->loop_ready)
         sw_loop_close(&s->loop);
     memset(s, 0, sizeof *s);

@@ -9,12 +9,24 @@
 #include "pg/backend.h"
 #include "pg/db.h"
 #include "pg/history.h"
+#include "pg/progress.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
 #define SW_SESSION_SIGNALS 4
+
+struct sw_session;
+
+/* Someone to tell when the session's loop is up (before it connects) and when it is about to be
+ * torn down: main.c serves an upgrade's /metrics on that loop (health/jobhealth.h), which
+ * turns whenever the session waits, on the database or on the lock. */
+struct sw_session_watch {
+    void (*opened)(struct sw_session *s, void *arg);
+    void (*closing)(void *arg);
+    void *arg;
+};
 
 struct sw_session {
     const struct sw_config *cfg;
@@ -26,7 +38,9 @@ struct sw_session {
     struct sw_backend backend;
     struct sw_tables tables;
     bool locked;
-    int64_t lock_wait_ms; /* how long the upgrade lock was waited for (0: it was free) */
+    int64_t lock_wait_ms;        /* how long the upgrade lock was waited for (0: it was free) */
+    struct sw_progress progress; /* the lock, and what the upgrade writes of its own */
+    const struct sw_session_watch *watch; /* NULL: none */
     bool loop_ready;
     bool history_missing; /* SW_SESSION_UPGRADE: no history table yet, none created */
 };
@@ -43,9 +57,10 @@ enum sw_session_kind {
 };
 
 /* Returns SW_EXIT_OK, or the exit code to end with (the reason logged); call
- * sw_session_close() either way. purpose names the connection: "slipway PURPOSE (HOSTNAME)". */
+ * sw_session_close() either way. purpose names the connection: "slipway PURPOSE (HOSTNAME)".
+ * watch, when not NULL, must outlive the session. */
 int sw_session_open(struct sw_session *s, const struct sw_config *cfg, const char *purpose,
-                    enum sw_session_kind kind);
+                    enum sw_session_kind kind, const struct sw_session_watch *watch);
 /* Releases the lock, closes the connection, tears the loop down. When the connection was
  * abandoned mid-statement (a stop whose cancel did not land in time), its backend is
  * terminated from a second short connection first, bounded: the statement is gone when

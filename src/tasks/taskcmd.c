@@ -35,7 +35,8 @@ static int is_due(struct sw_session *s, const struct sw_task *t, bool rerun, boo
     return 0;
 }
 
-int sw_task_main(const struct sw_config *cfg, const struct sw_cli *cli)
+int sw_task_main(const struct sw_config *cfg, const struct sw_cli *cli,
+                 const struct sw_session_watch *watch)
 {
     const struct sw_task *t = sw_config_task(cfg, cli->task);
     struct sw_session s;
@@ -46,7 +47,7 @@ int sw_task_main(const struct sw_config *cfg, const struct sw_cli *cli)
         sw_error("no [task \"%s\"] in %s", cli->task, cfg->path ? cfg->path : "the config");
         return SW_EXIT_USAGE;
     }
-    rc = sw_session_open(&s, cfg, "task", SW_SESSION_LOCK);
+    rc = sw_session_open(&s, cfg, "task", SW_SESSION_LOCK, watch);
     if (rc == SW_EXIT_OK)
         rc = is_due(&s, t, cli->rerun, &due) < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
     if (rc == SW_EXIT_OK && due)
