@@ -15,10 +15,10 @@ free_port() {
 }
 PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
-scrape() { curl -s "$URL/metrics"; }
+scrape() { curl -s -m 30 "$URL/metrics"; }
 # metric NAME: its value in a fresh scrape
 metric() { scrape | awk -v n="$1" '$1 == n { print $2 }'; }
-status_of() { curl -s -o "$TMP/body" -w '%{http_code}' "$URL$1"; }
+status_of() { curl -s -m 30 -o "$TMP/body" -w '%{http_code}' "$URL$1"; }
 
 printf 'CREATE TABLE gate (id int);\nINSERT INTO gate VALUES (1);\n' >"$MIG/0001_gate.sql"
 sw --upgrade
@@ -26,7 +26,7 @@ is "$RC" 0 "schema version 1 applied (no health_listen)"
 printf 'UPDATE gate SET id = 2;\n' >"$MIG/0002_blocked.sql"
 printf 'CREATE TABLE after (id int);\n' >"$MIG/0003_after.sql"
 write_config '[task "probe"]' \
-    "command = sh -c 'curl -s -o /dev/null -w %{http_code} $URL/readyz >$TMP/task-readyz'" \
+    "command = sh -c 'curl -s -m 30 -o /dev/null -w %{http_code} $URL/readyz >$TMP/task-readyz'" \
     'version = 1' '[serve]' "health_listen = 127.0.0.1:$PORT"
 
 # psql sessions named by PGAPPNAME, ended by name: the events this test controls.
@@ -91,7 +91,7 @@ wait "$ROW_PID" 2>/dev/null
 wait_exit "$UP_PID" 60
 is "$RC" 0 "the upgrade completes once the row is free"
 like "$(cat "$TMP/up.log")" '"event":"upgrade_done"' "upgrade done"
-curl -s "$URL/healthz" >/dev/null
+curl -s -m 30 "$URL/healthz" >/dev/null
 is "$?" 7 "the port is closed once the upgrade exited (curl: connection refused)"
 
 sw task probe

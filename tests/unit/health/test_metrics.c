@@ -1,5 +1,6 @@
 /* sw_metrics_render: the exposition text of /metrics from a health answer — label escaping,
- * what is left out when the database was not read, the server's exit, and the render time
+ * what is left out when the database was not read, the server's exit, an upgrade run's
+ * progress in place of the supervisor's figures, and the render time
  * (measured and reported: a scrape renders once). promtool checks the live output
  * (tests/health/metrics.sh). */
 #include "health/metrics.h"
@@ -121,6 +122,48 @@ static void fleet(void)
     free(text);
 }
 
+/* An upgrade run: the lock's figures as it waits and holds, no supervisor figures, the plan's
+ * counts once known, the running migration as a label. */
+static void upgrade_run(void)
+{
+    struct sw_progress p = {0};
+    struct sw_metrics m = {.req = &req, .run = &p};
+    char *text;
+
+    sw_progress_lock_waiting(&p);
+    text = render(&m);
+    has(text, "slipway_upgrade_lock_waiting 1", true);
+    has(text, "slipway_upgrade_lock_held 0", true);
+    has(text, "# TYPE slipway_upgrade_migrations_pending gauge", true);
+    has(text, "slipway_upgrade_migrations_pending 0", false);
+    has(text, "# TYPE slipway_healthy gauge", false);
+    has(text, "# TYPE slipway_child_up gauge", false);
+    has(text, "slipway_build_info{version=\"" SLIPWAY_VERSION "\",image=\"\",requires=\"42\"} 1",
+        true);
+    free(text);
+    sw_progress_lock_wait_over(&p, true);
+    sw_progress_plan(&p, 2);
+    sw_progress_running(&p, "0002_\"x\".sql");
+    text = render(&m);
+    has(text, "slipway_upgrade_lock_waiting 0", true);
+    has(text, "slipway_upgrade_lock_held 1", true);
+    has(text, "slipway_upgrade_migrations_applied 0", true);
+    has(text, "slipway_upgrade_migrations_pending 2", true);
+    has(text, "slipway_upgrade_migration_running_info{migration=\"0002_\\\"x\\\".sql\"} 1", true);
+    free(text);
+    sw_progress_applied(&p);
+    sw_progress_lock_released(&p);
+    text = render(&m);
+    has(text, "slipway_upgrade_lock_held 0", true);
+    has(text, "slipway_upgrade_migrations_applied 1", true);
+    has(text, "slipway_upgrade_migrations_pending 1", true);
+    has(text, "# TYPE slipway_upgrade_migration_running_info gauge", true);
+    has(text, "slipway_upgrade_migration_running_info{migration=\"0002_\\\"x\\\".sql\"} 1", false);
+    free(text);
+    TAP_OK(sw_progress_lock_wait_seconds(&p) > 0 && sw_progress_lock_held_seconds(&p) > 0,
+           "the wait and the hold are timed");
+}
+
 static void timing(void)
 {
     struct sw_health h = {.reachable = true, .has_schema = true, .schema = {{42}, 1}, .n_deps = 1};
@@ -145,6 +188,7 @@ int main(void)
     unreachable();
     dotted();
     fleet();
+    upgrade_run();
     timing();
     return tap_done();
 }
