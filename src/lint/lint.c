@@ -128,7 +128,23 @@ static bool load_parser(enum sw_lint_level level, int *rc)
     return false;
 }
 
-int sw_lint_migrations(const struct sw_migration_set *set, const size_t *only, size_t n_only,
+/* One file at a time, its body read for the time it is linted: memory follows the largest
+ * file. A file changed since the set was loaded is the drift it is. */
+static int lint_body(struct run *r, const struct sw_migration_set *set, struct sw_migration *m)
+{
+    sw_err err;
+    int rc = sw_migration_load_body(set, m, &err);
+
+    if (rc < 0) {
+        sw_error("%s", err.msg);
+        return rc == SW_MIGRATION_CHANGED ? SW_EXIT_VALIDATION : SW_EXIT_USAGE;
+    }
+    rc = lint_file(r, m);
+    sw_migration_drop_body(m);
+    return rc < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
+}
+
+int sw_lint_migrations(struct sw_migration_set *set, const size_t *only, size_t n_only,
                        enum sw_lint_level level, enum sw_lint_sink sink)
 {
     struct run r = {.level = level, .sink = sink};
@@ -137,9 +153,10 @@ int sw_lint_migrations(const struct sw_migration_set *set, const size_t *only, s
 
     if (level == SW_LINT_OFF || !load_parser(level, &rc))
         return rc;
-    for (size_t i = 0; i < n; i++)
-        if (lint_file(&r, &set->items[only ? only[i] : i]) < 0)
-            return SW_EXIT_FAIL;
+    for (size_t i = 0; i < n && rc == SW_EXIT_OK; i++)
+        rc = lint_body(&r, set, &set->items[only ? only[i] : i]);
+    if (rc != SW_EXIT_OK)
+        return rc;
     summarize(&r);
     return r.errors > 0 ? SW_EXIT_VALIDATION : SW_EXIT_OK;
 }

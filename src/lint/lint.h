@@ -15,11 +15,13 @@ enum sw_lint_sink {
 };
 
 /* Lints the migrations of set at the indexes only[0..n_only), or all of them when only is
- * NULL. Returns SW_EXIT_OK, or SW_EXIT_VALIDATION when a finding is an error: always for
- * what cannot run where it stands, for the other rules with lint = error, and with lint =
- * error when libpg_query cannot be loaded (lint = warn then says so once and goes on).
- * A statement the parser does not know is never an error. lint = off: does nothing. */
-int sw_lint_migrations(const struct sw_migration_set *set, const size_t *only, size_t n_only,
+ * NULL, reading each body again (sw_migration_load_body), and dropping it after. Returns
+ * SW_EXIT_OK, or SW_EXIT_VALIDATION when a finding is an error: always for what cannot run where it
+ * stands, for the other rules with lint = error, and with lint = error when libpg_query cannot be
+ * loaded (lint = warn then says so once and goes on). A statement the parser does not know is never
+ * an error. lint = off: does nothing. A file that cannot be read again: SW_EXIT_USAGE; changed
+ * since it was loaded: SW_EXIT_VALIDATION. */
+int sw_lint_migrations(struct sw_migration_set *set, const size_t *only, size_t n_only,
                        enum sw_lint_level level, enum sw_lint_sink sink);
 
 #endif

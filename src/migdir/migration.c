@@ -4,6 +4,7 @@
 #include "migdir/migration.h"
 #include "base/log.h"
 #include "base/textpos.h"
+#include "migdir/placeholders.h"
 #include "migdir/scan.h"
 #include "migdir/sqlsplit.h"
 #include "migdir/utf8.h"
@@ -357,14 +358,15 @@ static int parse_contract_marker(struct sw_migration *m, const char *text, size_
     return 0;
 }
 
-/* Sets sql, sql_line and no_transaction from content. */
-static int extract_sql(struct sw_migration *m, sw_err *err)
+/* Sets sql, sql_line and no_transaction from content[0..content_len), which sql takes over
+ * (cut in place: one file's worth of memory, not two). */
+static int extract_sql(struct sw_migration *m, char *content, size_t content_len, sw_err *err)
 {
     /* An editor's UTF-8 byte order mark stays in content (the checksum covers the file) but
      * not in sql: PostgreSQL would take it for part of the first keyword. */
-    size_t bom = m->content_len >= 3 && memcmp(m->content, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-    const char *text = m->content + bom;
-    size_t len = m->content_len - bom;
+    size_t bom = content_len >= 3 && memcmp(content, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    char *text = content + bom;
+    size_t len = content_len - bom;
     struct layout lay = {0};
     size_t from = 0, to = len;
 
@@ -388,13 +390,9 @@ static int extract_sql(struct sw_migration *m, sw_err *err)
     }
 
     m->sql_len = to - from;
-    m->sql = malloc(m->sql_len + 1);
-    if (m->sql == NULL) {
-        sw_err_set(err, "%s: out of memory", m->name);
-        return -1;
-    }
-    memcpy(m->sql, text + from, m->sql_len);
-    m->sql[m->sql_len] = '\0';
+    memmove(content, text + from, m->sql_len);
+    content[m->sql_len] = '\0';
+    m->sql = content;
     return 0;
 }
 
@@ -537,33 +535,48 @@ static int check_statements(struct sw_migration *m, sw_err *err)
     return 0;
 }
 
-static int load_file(int dirfd, const char *base, const char *path, struct sw_migration *m,
-                     sw_err *err)
+/* m's body from its file (base in dirfd), and sum its checksum when the set has a sum
+ * function. On failure m may hold part of a body (sw_migration_drop_body frees it). */
+static int read_body(const struct sw_migration_set *set, int dirfd, const char *base,
+                     struct sw_migration *m, char sum[SW_MIGRATION_SUM_MAX], sw_err *err)
 {
-    m->name = strdup(path);
-    if (m->name == NULL) {
-        sw_err_set(err, "%s: out of memory", path);
+    char *content;
+    size_t len;
+
+    if (read_file(dirfd, base, m->name, &content, &len, err) < 0)
+        return -1;
+    if (check_text(m->name, content, len, err) < 0) {
+        free(content);
         return -1;
     }
-    if (read_file(dirfd, base, path, &m->content, &m->content_len, err) < 0 ||
-        check_text(path, m->content, m->content_len, err) < 0)
+    len = crlf_to_lf(content, len);
+    if ((set->sum && set->sum(content, len, sum, err) < 0) ||
+        extract_sql(m, content, len, err) < 0) {
+        free(content); /* extract_sql takes it only when it succeeds */
         return -1;
-    m->content_len = crlf_to_lf(m->content, m->content_len);
-    if (extract_sql(m, err) < 0)
+    }
+    if (check_statements(m, err) < 0)
         return -1;
-    return check_statements(m, err);
+    return set->placeholders ? sw_placeholders_apply(m, set->placeholders, err) : 0;
 }
 
 /* ---- the set ---- */
 
-static void free_migration(struct sw_migration *m)
+void sw_migration_drop_body(struct sw_migration *m)
 {
-    free(m->name);
     free(m->sql);
-    free(m->content);
     free(m->copy_data);
     free(m->copy_off);
     free(m->copy_len);
+    m->sql = m->copy_data = NULL;
+    m->copy_off = m->copy_len = NULL;
+    m->sql_len = m->n_copies = 0;
+}
+
+static void free_migration(struct sw_migration *m)
+{
+    free(m->name);
+    sw_migration_drop_body(m);
 }
 
 void sw_migrations_free(struct sw_migration_set *set)
@@ -574,6 +587,7 @@ void sw_migrations_free(struct sw_migration_set *set)
         free_migration(&set->repeatables[i]);
     free(set->items);
     free(set->repeatables);
+    free(set->dir);
     memset(set, 0, sizeof *set);
 }
 
@@ -619,6 +633,7 @@ struct list {
 };
 
 struct loading {
+    const struct sw_migration_set *set;
     struct list versioned, repeatable;
 };
 
@@ -662,12 +677,20 @@ static int add_file(int dirfd, const char *base, const char *path, void *arg, sw
     struct sw_migration *m = list_add(to, path, err);
     if (m == NULL)
         return -1;
-    *m = (struct sw_migration){
-        .version = parsed.version, .format = parsed.format, .repeatable = to == &l->repeatable};
-    if (load_file(dirfd, base, path, m, err) < 0) {
+    *m = (struct sw_migration){.version = parsed.version,
+                               .format = parsed.format,
+                               .repeatable = to == &l->repeatable,
+                               .name = strdup(path)};
+    if (m->name == NULL) {
+        sw_err_set(err, "%s: out of memory", path);
+        return -1;
+    }
+    /* checked whole now, so that a bad file stops everything before anything runs */
+    if (read_body(l->set, dirfd, base, m, m->checksum, err) < 0) {
         free_migration(m);
         return -1;
     }
+    sw_migration_drop_body(m);
     if (to == &l->repeatable && m->no_transaction) {
         sw_err_set(err, "%s: a repeatable migration runs in a transaction (no-transaction %s)",
                    path, m->no_transaction_line ? "statement" : "marker");
@@ -742,13 +765,19 @@ static int sort_and_check(struct sw_migration_set *set, sw_err *err)
     return 0;
 }
 
-int sw_migrations_load(const char *dir, struct sw_migration_set *out, sw_err *err)
+int sw_migrations_load(const char *dir, const struct sw_placeholders *p, sw_migration_sum_fn sum,
+                       struct sw_migration_set *out, sw_err *err)
 {
-    struct sw_migration_set set = {0};
-    struct loading l = {.versioned = {&set.items, &set.n, 0},
+    struct sw_migration_set set = {.dir = strdup(dir), .placeholders = p, .sum = sum};
+    struct loading l = {.set = &set,
+                        .versioned = {&set.items, &set.n, 0},
                         .repeatable = {&set.repeatables, &set.n_repeatables, 0}};
 
-    *out = set;
+    memset(out, 0, sizeof *out);
+    if (set.dir == NULL) {
+        sw_err_set(err, "migrations dir '%s': out of memory", dir);
+        return -1;
+    }
     int rc = sw_scan_dir(dir, add_file, &l, err);
     if (rc == 0)
         rc = sort_and_check(&set, err);
@@ -757,6 +786,40 @@ int sw_migrations_load(const char *dir, struct sw_migration_set *out, sw_err *er
         return -1;
     }
     *out = set;
+    return 0;
+}
+
+int sw_migration_load_body(const struct sw_migration_set *set, struct sw_migration *m, sw_err *err)
+{
+    /* read into a copy: a file changed since would otherwise change how m runs, or its
+     * floor (set from its neighbours at load) */
+    struct sw_migration body = {
+        .version = m->version, .format = m->format, .name = m->name, .repeatable = m->repeatable};
+    char sum[SW_MIGRATION_SUM_MAX] = "";
+    int dirfd = open(set->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    sw_migration_drop_body(m);
+    if (dirfd < 0) {
+        sw_err_set(err, "migrations dir '%s': %s", set->dir, strerror(errno));
+        return -1;
+    }
+    int rc = read_body(set, dirfd, m->name, &body, sum, err);
+    close(dirfd);
+    if (rc == 0 && strcmp(sum, m->checksum) != 0) {
+        sw_err_set(err, "%s: changed since it was read: checksum %s, now %s", m->name, m->checksum,
+                   sum);
+        rc = SW_MIGRATION_CHANGED;
+    }
+    if (rc != 0) {
+        sw_migration_drop_body(&body);
+        return rc;
+    }
+    m->sql = body.sql;
+    m->sql_len = body.sql_len;
+    m->copy_data = body.copy_data;
+    m->copy_off = body.copy_off;
+    m->copy_len = body.copy_len;
+    m->n_copies = body.n_copies;
     return 0;
 }
 

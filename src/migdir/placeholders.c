@@ -86,14 +86,7 @@ oom:
     return -1;
 }
 
-int sw_placeholders_apply(struct sw_migration_set *set, const struct sw_placeholders *p,
-                          sw_err *err)
+int sw_placeholders_apply(struct sw_migration *m, const struct sw_placeholders *p, sw_err *err)
 {
-    for (size_t i = 0; i < set->n; i++)
-        if (set->items[i].format == SW_FORMAT_FLYWAY && substitute(&set->items[i], p, err) < 0)
-            return -1;
-    for (size_t i = 0; i < set->n_repeatables; i++)
-        if (substitute(&set->repeatables[i], p, err) < 0)
-            return -1;
-    return 0;
+    return m->format == SW_FORMAT_FLYWAY || m->repeatable ? substitute(m, p, err) : 0;
 }

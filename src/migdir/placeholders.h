@@ -9,9 +9,8 @@
 #include "config/config.h"
 #include "migdir/migration.h"
 
-/* Replaces the placeholders in the sql of every Flyway migration of set (content, and so
- * the checksum, stays the file's). -1 with err "NAME:LINE: unknown placeholder ${x} ...". */
-int sw_placeholders_apply(struct sw_migration_set *set, const struct sw_placeholders *p,
-                          sw_err *err);
+/* Replaces the placeholders in the sql of m when it is a Flyway migration (the checksum stays
+ * the file's). -1 with err "NAME:LINE: unknown placeholder ${x} ...". */
+int sw_placeholders_apply(struct sw_migration *m, const struct sw_placeholders *p, sw_err *err);
 
 #endif

@@ -5,7 +5,6 @@
 #include "base/log.h"
 #include "lint/lint.h"
 #include "migdir/migration.h"
-#include "migdir/placeholders.h"
 #include "pid1/spawn.h"
 
 #include <stdio.h>
@@ -66,13 +65,8 @@ int sw_check_main(const struct sw_config *cfg)
         }
         sw_user_free(&user);
     }
-    if (sw_migrations_load(cfg->migrations.dir, &set, &err) < 0) {
+    if (sw_migrations_load(cfg->migrations.dir, &cfg->placeholders, NULL, &set, &err) < 0) {
         sw_error("%s", err.msg);
-        return SW_EXIT_USAGE;
-    }
-    if (sw_placeholders_apply(&set, &cfg->placeholders, &err) < 0) {
-        sw_error("%s", err.msg);
-        sw_migrations_free(&set);
         return SW_EXIT_USAGE;
     }
     if (set.n > 0)

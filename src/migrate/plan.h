@@ -32,7 +32,8 @@ struct sw_plan {
     struct sw_version schema_version; /* highest successfully applied version (0 is one) */
 };
 
-/* Checksums every file (the checksums outlive the history: build once per set). */
+/* The checksums of every file, of a set loaded with sw_checksum as its sum function (they
+ * outlive the history: build once per set). */
 int sw_plan_checksums(struct sw_plan *p, const struct sw_migration_set *set, sw_err *err);
 /* Compares the set with h; p keeps pointers into h, which must outlive it. Resets the
  * findings of an earlier call, keeps the checksums. */

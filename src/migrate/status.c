@@ -384,7 +384,7 @@ int sw_status_main(const struct sw_config *cfg, const struct sw_cli *cli)
     sw_err err;
     int rc = SW_EXIT_USAGE;
 
-    if (sw_migrations_load(cfg->migrations.dir, &st.set, &err) < 0) {
+    if (sw_migrations_load(cfg->migrations.dir, NULL, sw_checksum, &st.set, &err) < 0) {
         sw_error("%s", err.msg);
         return SW_EXIT_USAGE;
     }

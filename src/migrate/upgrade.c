@@ -11,7 +11,6 @@
 #include "base/textpos.h"
 #include "fleet/contract.h"
 #include "lint/lint.h"
-#include "migdir/placeholders.h"
 #include "migdir/sqlsplit.h"
 #include "migrate/adopt.h"
 #include "migrate/applied_part.h"
@@ -648,11 +647,29 @@ static void log_applied(const struct upgrade *u, const struct sw_migration *m, s
              why);
 }
 
+/* The file's body, read again right before it runs and dropped right after: memory follows
+ * the largest file. The plan was made from the checksum read at the start: a file changed
+ * since is refused as drift is, before any of it runs. */
+static int apply_file(struct upgrade *u, struct sw_migration *m, const char *checksum)
+{
+    sw_err err;
+    int rc = sw_migration_load_body(&u->set, m, &err);
+
+    if (rc < 0) {
+        sw_error("%s", err.msg);
+        return rc == SW_MIGRATION_CHANGED ? SW_EXIT_VALIDATION : SW_EXIT_USAGE;
+    }
+    rc = m->no_transaction ? apply_no_transaction(u, m, checksum)
+                           : apply_transactional(u, m, checksum);
+    sw_migration_drop_body(m);
+    return rc;
+}
+
 static int apply_pending(struct upgrade *u, int64_t t0)
 {
     for (size_t i = 0; i < u->plan.n_pending; i++) {
         size_t k = u->plan.pending[i];
-        const struct sw_migration *m = &u->set.items[k];
+        struct sw_migration *m = &u->set.items[k];
         int64_t start;
         int rc;
 
@@ -662,8 +679,7 @@ static int apply_pending(struct upgrade *u, int64_t t0)
         start = sw_loop_now_ms(&u->s.loop); /* the wait is not the migration's time */
         sw_progress_running(&u->s.progress, m->name);
         if (rc == SW_EXIT_OK)
-            rc = m->no_transaction ? apply_no_transaction(u, m, u->plan.checksums[k])
-                                   : apply_transactional(u, m, u->plan.checksums[k]);
+            rc = apply_file(u, m, u->plan.checksums[k]);
         if (rc != SW_EXIT_OK) {
             failure_summary(u, m, t0, rc);
             return rc;
@@ -686,12 +702,12 @@ static int apply_repeatables(struct upgrade *u, int64_t t0)
     }
     for (size_t i = 0; i < u->plan.n_repeat_pending; i++) {
         size_t k = u->plan.repeat_pending[i];
-        const struct sw_migration *m = &u->set.repeatables[k];
+        struct sw_migration *m = &u->set.repeatables[k];
         int64_t start = sw_loop_now_ms(&u->s.loop);
         int rc;
 
         sw_progress_running(&u->s.progress, m->name);
-        rc = u->s.stop ? failure_code(u) : apply_transactional(u, m, u->plan.repeat_checksums[k]);
+        rc = u->s.stop ? failure_code(u) : apply_file(u, m, u->plan.repeat_checksums[k]);
         sw_progress_running(&u->s.progress, NULL);
 
         if (rc != SW_EXIT_OK) {
@@ -837,8 +853,8 @@ static int prepare(struct upgrade *u, const struct sw_config *cfg)
 {
     sw_err err;
 
-    if (sw_migrations_load(cfg->migrations.dir, &u->set, &err) < 0 ||
-        sw_placeholders_apply(&u->set, &cfg->placeholders, &err) < 0) {
+    if (sw_migrations_load(cfg->migrations.dir, &cfg->placeholders, sw_checksum, &u->set, &err) <
+        0) {
         sw_error("%s", err.msg);
         return SW_EXIT_USAGE;
     }
