@@ -133,7 +133,7 @@ static bool load_parser(enum sw_lint_level level, int *rc)
 static int lint_body(struct run *r, const struct sw_migration_set *set, struct sw_migration *m)
 {
     sw_err err;
-    int rc = sw_migration_load_body(set, m, &err);
+    int rc = sw_migration_load_body(set, m, false, &err); /* lint reads no COPY data */
 
     if (rc < 0) {
         sw_error("%s", err.msg);

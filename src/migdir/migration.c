@@ -455,10 +455,10 @@ static void blank(char *sql, size_t from, size_t to, size_t *w, size_t *r)
 }
 
 /* psql's parts of a script, which the server would not understand: pg_dump's \restrict lines
- * go, COPY FROM stdin data moves to copy_data, any other meta-command is an error (before
- * anything runs). */
+ * go, COPY FROM stdin data moves to copy_data (with copies; else it only leaves sql), any other
+ * meta-command is an error (before anything runs). */
 static int take_psql_parts(struct sw_migration *m, const struct sw_stmt *stmts, size_t n,
-                           sw_err *err)
+                           bool copies, sw_err *err)
 {
     size_t w = 0, r = 0, data_len = 0;
 
@@ -481,7 +481,7 @@ static int take_psql_parts(struct sw_migration *m, const struct sw_stmt *stmts, 
         if (st->meta) {
             blank(m->sql, st->off, st->off + st->len, &w, &r);
         } else if (st->copy_from_stdin) {
-            if (keep_copy(m, st, &data_len) < 0) {
+            if (copies && keep_copy(m, st, &data_len) < 0) {
                 sw_err_set(err, "%s: out of memory", m->name);
                 return -1;
             }
@@ -493,13 +493,18 @@ static int take_psql_parts(struct sw_migration *m, const struct sw_stmt *stmts, 
     memmove(m->sql + w, m->sql + r, m->sql_len - r);
     m->sql_len = w + (m->sql_len - r);
     m->sql[m->sql_len] = '\0';
+    /* a pg_dump file is mostly COPY data: sql keeps a newline per line of it, give the rest
+     * back (on failure, the larger buffer serves as well) */
+    char *shrunk = realloc(m->sql, m->sql_len + 1);
+    if (shrunk != NULL)
+        m->sql = shrunk;
     return 0;
 }
 
 /* Empty or comment-only: recorded, nothing sent, as Flyway and golang-migrate do. A file
  * that cannot run in a transaction block runs as no-transaction, as golang-migrate and psql
  * without -1 run a lone CREATE INDEX CONCURRENTLY. */
-static int check_statements(struct sw_migration *m, sw_err *err)
+static int check_statements(struct sw_migration *m, bool copies, sw_err *err)
 {
     struct sw_stmt *stmts;
     size_t n;
@@ -515,7 +520,7 @@ static int check_statements(struct sw_migration *m, sw_err *err)
          * never needs splitting. */
         return 0;
     }
-    if (take_psql_parts(m, stmts, n, err) < 0) {
+    if (take_psql_parts(m, stmts, n, copies, err) < 0) {
         free(stmts);
         return -1;
     }
@@ -536,9 +541,12 @@ static int check_statements(struct sw_migration *m, sw_err *err)
 }
 
 /* m's body from its file (base in dirfd), and sum its checksum when the set has a sum
- * function. On failure m may hold part of a body (sw_migration_drop_body frees it). */
+ * function; its COPY data only with copies (a body read to be checked and dropped needs none:
+ * the memory of a pg_dump file twice over). On failure m may hold part of a body
+ * (sw_migration_drop_body frees it). */
 static int read_body(const struct sw_migration_set *set, int dirfd, const char *base,
-                     struct sw_migration *m, char sum[SW_MIGRATION_SUM_MAX], sw_err *err)
+                     struct sw_migration *m, char sum[SW_MIGRATION_SUM_MAX], bool copies,
+                     sw_err *err)
 {
     char *content;
     size_t len;
@@ -555,7 +563,7 @@ static int read_body(const struct sw_migration_set *set, int dirfd, const char *
         free(content); /* extract_sql takes it only when it succeeds */
         return -1;
     }
-    if (check_statements(m, err) < 0)
+    if (check_statements(m, copies, err) < 0)
         return -1;
     return set->placeholders ? sw_placeholders_apply(m, set->placeholders, err) : 0;
 }
@@ -686,7 +694,7 @@ static int add_file(int dirfd, const char *base, const char *path, void *arg, sw
         return -1;
     }
     /* checked whole now, so that a bad file stops everything before anything runs */
-    if (read_body(l->set, dirfd, base, m, m->checksum, err) < 0) {
+    if (read_body(l->set, dirfd, base, m, m->checksum, false, err) < 0) {
         free_migration(m);
         return -1;
     }
@@ -789,7 +797,8 @@ int sw_migrations_load(const char *dir, const struct sw_placeholders *p, sw_migr
     return 0;
 }
 
-int sw_migration_load_body(const struct sw_migration_set *set, struct sw_migration *m, sw_err *err)
+int sw_migration_load_body(const struct sw_migration_set *set, struct sw_migration *m, bool copies,
+                           sw_err *err)
 {
     /* read into a copy: a file changed since would otherwise change how m runs, or its
      * floor (set from its neighbours at load) */
@@ -803,7 +812,7 @@ int sw_migration_load_body(const struct sw_migration_set *set, struct sw_migrati
         sw_err_set(err, "migrations dir '%s': %s", set->dir, strerror(errno));
         return -1;
     }
-    int rc = read_body(set, dirfd, m->name, &body, sum, err);
+    int rc = read_body(set, dirfd, m->name, &body, sum, copies, err);
     close(dirfd);
     if (rc == 0 && strcmp(sum, m->checksum) != 0) {
         sw_err_set(err, "%s: changed since it was read: checksum %s, now %s", m->name, m->checksum,

@@ -94,11 +94,13 @@ int sw_migrations_load(const char *dir, const struct sw_placeholders *p, sw_migr
                        struct sw_migration_set *out, sw_err *err);
 /* sw_migration_load_body: SW_MIGRATION_CHANGED when the file's checksum is no longer m's. */
 #define SW_MIGRATION_CHANGED (-2)
-/* Reads m's body (sql, COPY data) again, as sw_migrations_load read it; the rest of m stays as
- * loaded. 0; -1 with err as sw_migrations_load sets it (the file became unreadable or
+/* Reads m's body again, as sw_migrations_load read it: sql, and its COPY data with copies
+ * (only what runs needs it: without, a pg_dump file costs half the memory); the rest of m
+ * stays as loaded. 0; -1 with err as sw_migrations_load sets it (the file became unreadable or
  * invalid); or SW_MIGRATION_CHANGED with err "NAME: changed since it was read: checksum A,
  * now B" (with a sum function): nothing is kept then. Free it with sw_migration_drop_body. */
-int sw_migration_load_body(const struct sw_migration_set *set, struct sw_migration *m, sw_err *err);
+int sw_migration_load_body(const struct sw_migration_set *set, struct sw_migration *m, bool copies,
+                           sw_err *err);
 /* Frees m's body; safe when it has none. */
 void sw_migration_drop_body(struct sw_migration *m);
 /* The versions of the names below dir, in no order, reading no file (health must be cheap):

@@ -653,7 +653,7 @@ static void log_applied(const struct upgrade *u, const struct sw_migration *m, s
 static int apply_file(struct upgrade *u, struct sw_migration *m, const char *checksum)
 {
     sw_err err;
-    int rc = sw_migration_load_body(&u->set, m, &err);
+    int rc = sw_migration_load_body(&u->set, m, true, &err);
 
     if (rc < 0) {
         sw_error("%s", err.msg);

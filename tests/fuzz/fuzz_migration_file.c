@@ -102,7 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_ASSERT(set.n == 1, "%zu migrations from one file", set.n);
     FUZZ_ASSERT(set.items[0].sql == NULL, "body kept after load");
-    FUZZ_ASSERT(sw_migration_load_body(&set, &set.items[0], &err) == 0, "reload: %s", err.msg);
+    FUZZ_ASSERT(sw_migration_load_body(&set, &set.items[0], true, &err) == 0, "reload: %s",
+                err.msg);
     check(&set.items[0], size);
     sw_migrations_free(&set);
     return 0;

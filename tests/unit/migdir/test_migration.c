@@ -249,7 +249,7 @@ static bool load_ok(struct sw_migration_set *set)
     TAP_OK(rc == 0, "loads %s", err.msg);
     for (size_t i = 0; rc == 0 && i < set->n + set->n_repeatables; i++) {
         struct sw_migration *m = i < set->n ? &set->items[i] : &set->repeatables[i - set->n];
-        if (m->sql != NULL || sw_migration_load_body(set, m, &err) != 0) {
+        if (m->sql != NULL || sw_migration_load_body(set, m, true, &err) != 0) {
             TAP_OK(false, "%s: the body is dropped at load and read again: %s", m->name, err.msg);
             sw_migrations_free(set);
             return false;
@@ -262,7 +262,7 @@ static bool load_ok(struct sw_migration_set *set)
 static bool content_is(struct sw_migration_set *set, struct sw_migration *m, const char *want)
 {
     sw_err err;
-    return sw_migration_load_body(set, m, &err) == 0 && is(summed, summed_len, want);
+    return sw_migration_load_body(set, m, true, &err) == 0 && is(summed, summed_len, want);
 }
 
 /* Loading d fails with exactly msg and leaves the set empty. */
@@ -836,6 +836,39 @@ static void test_contract(void)
     load_fails("0002_a.sql:1: floor 3 is above the migration's own version");
 }
 
+/* Bodies are dropped at load and read again on demand, COPY data only when asked for; a file
+ * changed since it was summed is refused, and nothing of it kept. */
+static void test_bodies(void)
+{
+    struct sw_migration_set set;
+    sw_err err = {{0}};
+
+    fresh_dir();
+    put("0001_copy.sql", "COPY t (v) FROM stdin;\na\n\\.\nSELECT 1;\n");
+    if (sw_migrations_load(dir, NULL, test_sum, &set, &err) < 0) {
+        TAP_OK(false, "loads: %s", err.msg);
+        return;
+    }
+    struct sw_migration *m = &set.items[0];
+    TAP_OK(m->sql == NULL && m->copy_data == NULL && m->n_copies == 0 && m->checksum[0] != '\0',
+           "after load: no body, a checksum");
+    TAP_OK(sw_migration_load_body(&set, m, false, &err) == 0 && m->sql != NULL &&
+               m->n_copies == 0 && m->copy_data == NULL,
+           "a body without its COPY data");
+    TAP_OK(sw_migration_load_body(&set, m, true, &err) == 0 && m->n_copies == 1 &&
+               m->copy_len[0] == 2 && memcmp(m->copy_data + m->copy_off[0], "a\n", 2) == 0,
+           "a body with its COPY data");
+    char was[SW_MIGRATION_SUM_MAX], msg[sizeof err.msg];
+    memcpy(was, m->checksum, sizeof was);
+    put("0001_copy.sql", "SELECT 2;\n");
+    int rc = sw_migration_load_body(&set, m, true, &err);
+    snprintf(msg, sizeof msg, "0001_copy.sql: changed since it was read: checksum %s, now ", was);
+    TAP_OK(rc == SW_MIGRATION_CHANGED && m->sql == NULL && m->n_copies == 0 &&
+               strncmp(err.msg, msg, strlen(msg)) == 0 && strcmp(m->checksum, was) == 0,
+           "a changed file is refused, nothing kept [%s]", err.msg);
+    sw_migrations_free(&set);
+}
+
 int main(void)
 {
     test_names();
@@ -851,6 +884,7 @@ int main(void)
     test_dbmate_errors();
     test_split_errors();
     test_size_limit();
+    test_bodies();
     test_dir_errors();
     test_file_kinds();
     if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
