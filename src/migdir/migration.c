@@ -540,32 +540,50 @@ static int check_statements(struct sw_migration *m, bool copies, sw_err *err)
     return 0;
 }
 
-/* m's body from its file (base in dirfd), and sum its checksum when the set has a sum
- * function; its COPY data only with copies (a body read to be checked and dropped needs none:
- * the memory of a pg_dump file twice over). On failure m may hold part of a body
- * (sw_migration_drop_body frees it). */
+/* How a body is read: its checksum into sum, compared with was when not NULL; its COPY data
+ * only with copies (a body read to be checked and dropped needs none: the memory of a pg_dump
+ * file twice over). */
+struct body_read {
+    char sum[SW_MIGRATION_SUM_MAX];
+    const char *was;
+    bool copies;
+};
+
+/* A file changed since its checksum was taken: nothing else of it counts. */
+static int changed(const struct sw_migration *m, const struct body_read *b, sw_err *err)
+{
+    sw_err_set(err, "%s: changed since it was read: checksum %s, now %s", m->name, b->was, b->sum);
+    return SW_MIGRATION_CHANGED;
+}
+
+/* m's body from its file (base in dirfd), with the set's sum function and placeholders. On
+ * failure m may hold part of a body (sw_migration_drop_body frees it). */
 static int read_body(const struct sw_migration_set *set, int dirfd, const char *base,
-                     struct sw_migration *m, char sum[SW_MIGRATION_SUM_MAX], bool copies,
-                     sw_err *err)
+                     struct sw_migration *m, struct body_read *b, sw_err *err)
 {
     char *content;
     size_t len;
+    int rc = -1;
 
     if (read_file(dirfd, base, m->name, &content, &len, err) < 0)
         return -1;
-    if (check_text(m->name, content, len, err) < 0) {
-        free(content);
-        return -1;
-    }
+    if (check_text(m->name, content, len, err) < 0)
+        goto fail;
     len = crlf_to_lf(content, len);
-    if ((set->sum && set->sum(content, len, sum, err) < 0) ||
-        extract_sql(m, content, len, err) < 0) {
-        free(content); /* extract_sql takes it only when it succeeds */
-        return -1;
+    if (set->sum && set->sum(content, len, b->sum, err) < 0)
+        goto fail;
+    if (b->was && strcmp(b->was, b->sum) != 0) {
+        rc = changed(m, b, err);
+        goto fail;
     }
-    if (check_statements(m, copies, err) < 0)
+    if (extract_sql(m, content, len, err) < 0)
+        goto fail; /* extract_sql takes content only when it succeeds */
+    if (check_statements(m, b->copies, err) < 0)
         return -1;
     return set->placeholders ? sw_placeholders_apply(m, set->placeholders, err) : 0;
+fail:
+    free(content);
+    return rc;
 }
 
 /* ---- the set ---- */
@@ -694,10 +712,12 @@ static int add_file(int dirfd, const char *base, const char *path, void *arg, sw
         return -1;
     }
     /* checked whole now, so that a bad file stops everything before anything runs */
-    if (read_body(l->set, dirfd, base, m, m->checksum, false, err) < 0) {
+    struct body_read b = {.copies = false};
+    if (read_body(l->set, dirfd, base, m, &b, err) < 0) {
         free_migration(m);
         return -1;
     }
+    memcpy(m->checksum, b.sum, sizeof m->checksum);
     sw_migration_drop_body(m);
     if (to == &l->repeatable && m->no_transaction) {
         sw_err_set(err, "%s: a repeatable migration runs in a transaction (no-transaction %s)",
@@ -800,11 +820,11 @@ int sw_migrations_load(const char *dir, const struct sw_placeholders *p, sw_migr
 int sw_migration_load_body(const struct sw_migration_set *set, struct sw_migration *m, bool copies,
                            sw_err *err)
 {
-    /* read into a copy: a file changed since would otherwise change how m runs, or its
-     * floor (set from its neighbours at load) */
+    /* read into a copy: what the load set from m's neighbours (a contract's default floor)
+     * stays, and so does how m runs when the set has no sum function to notice a change */
     struct sw_migration body = {
         .version = m->version, .format = m->format, .name = m->name, .repeatable = m->repeatable};
-    char sum[SW_MIGRATION_SUM_MAX] = "";
+    struct body_read b = {.was = m->checksum, .copies = copies};
     int dirfd = open(set->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
     sw_migration_drop_body(m);
@@ -812,13 +832,8 @@ int sw_migration_load_body(const struct sw_migration_set *set, struct sw_migrati
         sw_err_set(err, "migrations dir '%s': %s", set->dir, strerror(errno));
         return -1;
     }
-    int rc = read_body(set, dirfd, m->name, &body, sum, copies, err);
+    int rc = read_body(set, dirfd, m->name, &body, &b, err);
     close(dirfd);
-    if (rc == 0 && strcmp(sum, m->checksum) != 0) {
-        sw_err_set(err, "%s: changed since it was read: checksum %s, now %s", m->name, m->checksum,
-                   sum);
-        rc = SW_MIGRATION_CHANGED;
-    }
     if (rc != 0) {
         sw_migration_drop_body(&body);
         return rc;
