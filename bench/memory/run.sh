@@ -11,6 +11,7 @@
 # Prints a Markdown table on stdout and writes it to bench/results/memory.md (gitignored).
 # Environment knobs: BENCH_SLIPWAY [release build in build-bench/], BENCH_PG_PORT [25466],
 # FILES [2000], FILE_KIB [66], BIG_MIB [15].
+# shellcheck disable=SC2016 # backquotes in printf formats are Markdown, not expansions
 BENCH=memory
 # shellcheck source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -59,9 +60,8 @@ log "applying the $FILES small files"
 "$slipway_bin" -q -c "$conf" --upgrade >"$tmp/out.log" 2>&1 || { tail "$tmp/out.log" >&2; die "upgrade failed"; }
 mv "$tmp/big.sql" "$dir/$(printf '%05d' $((FILES + 1)))_big.sql"
 log "measuring"
-check=$(peak "$slipway_bin" -q -c "$conf" check)
-status=$(peak "$slipway_bin" -q -c "$conf" status)
-upgrade=$(peak "$slipway_bin" -q -c "$conf" --upgrade)
+declare -A kib
+for c in check status --upgrade; do kib[$c]=$(peak "$slipway_bin" -q -c "$conf" "$c"); done
 load=$(load_end)
 
 {
@@ -70,8 +70,8 @@ load=$(load_end)
         "$dir_mb" "$FILES" "$big_kib" $((2 * big_kib))
     printf '| command | peak RSS (KiB) | x largest file | met |\n|---|---|---|---|\n'
     for c in check status; do
-        v=${!c}
+        v=${kib[$c]}
         printf '| `%s` | %s | %s | %s |\n' "$c" "$v" "$(ratio "$v" "$big_kib")" "$(le "$v" $((2 * big_kib)) && echo met || echo no)"
     done
-    printf '| `--upgrade` (the big file pending) | %s | %s | - |\n' "$upgrade" "$(ratio "$upgrade" "$big_kib")"
+    printf '| `--upgrade` (the big file pending) | %s | %s | - |\n' "${kib[--upgrade]}" "$(ratio "${kib[--upgrade]}" "$big_kib")"
 } | tee "$results_dir/memory.md"
