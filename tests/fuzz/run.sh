@@ -19,8 +19,8 @@ CC=${CC:-clang}
 # code, so no database, libuv or dlopen is involved.
 declare -A sources=(
     [fuzz_config]="base/err.c config/config.c base/duration.c base/expand.c base/words.c base/version.c base/closest.c"
-    [fuzz_migration_name]="base/err.c base/version.c base/log.c migdir/migration.c migdir/sqlsplit.c migdir/scan.c migdir/name.c migdir/utf8.c"
-    [fuzz_migration_file]="base/err.c base/version.c base/log.c migdir/migration.c migdir/sqlsplit.c migdir/scan.c migdir/name.c migdir/utf8.c"
+    [fuzz_migration_name]="base/err.c base/version.c base/log.c base/textpos.c migdir/migration.c migdir/placeholders.c migdir/sqlsplit.c migdir/scan.c migdir/name.c migdir/utf8.c"
+    [fuzz_migration_file]="base/err.c base/version.c base/log.c base/textpos.c migdir/migration.c migdir/placeholders.c migdir/sqlsplit.c migdir/scan.c migdir/name.c migdir/utf8.c"
     [fuzz_sqlsplit]="base/err.c migdir/sqlsplit.c"
 )
 declare -A extra=(

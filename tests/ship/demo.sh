@@ -8,8 +8,9 @@ set -uo pipefail
 
 export DEMO_HTTP_PORT=18081 DEMO_HEALTH_PORT=18082 DEMO_PG_PORT=25441
 export DEMO_BUILD_DIR=$TMP/build
-# The demo starts its own PostgreSQL: not the one tests/run-all.sh exported.
-unset PGHOST PGPORT PGUSER PGDATABASE
+# The demo starts its own PostgreSQL: not the one tests/run-all.sh exported; and its config
+# names its own health socket, which the test's (tests/lib/tap.sh) would override.
+unset PGHOST PGPORT PGUSER PGDATABASE SLIPWAY_SERVE_HEALTH_SOCKET
 
 # after OUTPUT FIRST SECOND: SECOND appears on a line after the one with FIRST.
 after() {
