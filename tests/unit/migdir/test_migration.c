@@ -388,8 +388,10 @@ static void test_load_empty_dir(void)
     struct sw_migration_set set = {.items = (struct sw_migration *)&set, .n = 5};
     fresh_dir();
     put("README", "nothing here");
-    if (load_ok(&set))
+    if (load_ok(&set)) {
         TAP_OK(set.n == 0 && set.items == NULL, "no migrations: empty set");
+        sw_migrations_free(&set);
+    }
 }
 
 static void test_find_many(void)
