@@ -122,6 +122,20 @@ retire() {
     is "$?" 0 "$1: stopped gracefully, exit 0"
     unset "SUP[$1]"
 }
+# hand_over WHY "NEW..." "OLD...": the new replicas turn routable (WHY), the old ones are
+# retired, then the new ones serve alone.
+hand_over() {
+    local n
+    for n in $2; do
+        wait_until 30 is_routed "$n"
+        ok $? "$n: $1, HAProxy routes to it"
+    done
+    for n in $3; do retire "$n"; done
+    for n in $2; do
+        serves "$n"
+        ok $? "$n serves alone"
+    done
+}
 
 createdb "$DB" || bail "createdb $DB failed"
 upgrade 1
@@ -266,30 +280,14 @@ is "$(q "SELECT contract_floor::text || ' ' || (SELECT count(*) FROM items WHERE
     "its floor, 2, is in the history; every row has a note"
 contract_ms=$(q "SELECT (extract(epoch FROM applied_at) * 1000)::bigint FROM slipway_migrations
     WHERE version = '{3}'")
-for n in r3a r3b r3c; do
-    wait_until 30 is_routed $n
-    ok $? "$n: ready after the contract, HAProxy routes to it"
-done
-for n in r2a r2b r2c; do retire $n; done
-for n in r3a r3b r3c; do
-    serves $n
-    ok $? "$n serves alone"
-done
+hand_over "ready after the contract" "r3a r3b r3c" "r2a r2b r2c"
 
 # ---- 4. roll back: to release 2 works, to release 1 is refused ---------------------------------
 for n in r2a r2b r2c; do
     replica_start $n
     hacmd "set server app/$n state ready" >/dev/null
 done
-for n in r2a r2b r2c; do
-    wait_until 30 is_routed $n
-    ok $? "$n (rollback to release 2): healthy on the contracted schema, HAProxy routes to it"
-done
-for n in r3a r3b r3c; do retire $n; done
-for n in r2a r2b r2c; do
-    serves $n
-    ok $? "$n (rollback) serves alone"
-done
+hand_over "(rollback to release 2) healthy on the contracted schema" "r2a r2b r2c" "r3a r3b r3c"
 r1a_served=$(served r1a) # its requests of step 1
 replica_start r1a
 hacmd "set server app/r1a state ready" >/dev/null
