@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench/upgrade/run.sh - `slipway --upgrade` against dbmate, node-pg-migrate and psql, side by
-# side in one run, on a private PostgreSQL this script starts and stops itself.
+# bench/upgrade/run.sh - `slipway --upgrade` against dbmate, node-pg-migrate, sqitch and psql,
+# side by side in one run, on a private PostgreSQL this script starts and stops itself.
 #
 # Measures (see bench/README.md, "Upgrade"):
 #   a. tool overhead: TRIVIAL_N migrations of `SELECT 1;`, each tool applying all of them to a
@@ -19,9 +19,9 @@
 #      tool's own overhead shows) slipway <= 0.30x dbmate in every round.
 #   c. no-op: the DDL_N files on disk, all applied (the databases left by b): one
 #      `slipway --upgrade` with nothing to do against one `psql -c 'select 1'` (connect, one
-#      query, exit); dbmate's and node-pg-migrate's no-op too. hyperfine without a shell,
-#      NOOP_RUNS runs per command in each of NOOP_ROUNDS rounds (order rotated), pooled;
-#      median. Goal: slipway <= 2x psql.
+#      query, exit); dbmate's, node-pg-migrate's and sqitch's no-op too. hyperfine without a
+#      shell, NOOP_RUNS runs per command in each of NOOP_ROUNDS rounds (order rotated),
+#      pooled; median. Goal: slipway <= 2x psql.
 # In a and b every tool gets its own fresh database per run (created outside the timing), the
 # runs of one round go in rotating tool order (so a burst of load from other jobs on a shared
 # machine does not always hit the same tool), and each run is checked afterwards (history
@@ -29,17 +29,28 @@
 #
 # Every tool connects over TCP to 127.0.0.1 with sslmode=disable, with its output sent to a
 # file, and runs with its working directory in the temp dir (dbmate reads ./.env,
-# node-pg-migrate ./config). Each migration runs in its own transaction with its history row
-# for every migration tool: slipway and dbmate do that by default; node-pg-migrate is run
-# with --no-single-transaction (its default wraps the whole batch in one transaction).
+# node-pg-migrate ./config). Each migration runs in its own transaction, with its history row
+# in it for slipway, dbmate and node-pg-migrate: slipway and dbmate do that by default;
+# node-pg-migrate is run with --no-single-transaction (its default wraps the whole batch in
+# one transaction). sqitch: see below.
 # dbmate runs with --no-dump-schema (otherwise it runs pg_dump after each migrate) and is
 # the Go binary the npm package ships, called directly (the package's `dbmate` command is a
 # Node wrapper that adds ~50 ms of Node start-up to every call).
+# sqitch (Debian's package, Perl) gets a generated project per set: sqitch.conf (engine pg),
+# sqitch.plan with one change per migration, deploy/NAME.sql = the same SQL wrapped in
+# `BEGIN; ... COMMIT;` (a sqitch deploy script brings its own transaction), no revert or
+# verify scripts, run with `deploy --no-verify` against `db:` + the same URL. Its model: for
+# each change it opens a transaction on its own DBI connection and locks its registry
+# (sqitch.changes), runs the deploy script in a new `psql` process (a process start and a
+# connection per change, like the psql-per-file floor), then writes the registry rows
+# (changes, events) and commits. So the change and its history row are two transactions on
+# two connections, and each change costs a psql start; its numbers include that. Its
+# history is the `sqitch` schema it creates in the target database on the first deploy.
 #
 # Prints a Markdown report on stdout and writes it to bench/results/upgrade.md (gitignored);
 # progress goes to stderr. Needs: bash, psql and the PostgreSQL server binaries (Debian:
 # postgresql), hyperfine, jq, node + npm (for dbmate and node-pg-migrate, installed once into
-# BENCH_TOOLS_DIR from the npm registry).
+# BENCH_TOOLS_DIR from the npm registry), sqitch and libdbd-pg-perl (Debian; optional).
 #
 # Environment knobs (defaults in brackets):
 #   BENCH_SLIPWAY    slipway binary [release build in build-bench/ with meson + ninja]
@@ -47,11 +58,13 @@
 #   BENCH_PG_PORT    port of the private PostgreSQL [25462]: below the ephemeral port
 #                    range (32768-60999), so no client socket of another job can hold it
 #   BENCH_NPM        1: include node-pg-migrate, 0: leave it out [1]
+#   BENCH_SQITCH     1: include sqitch, 0: leave it out [1]
 #   RUNS_A [5]  RUNS_B [5]  RUNS_D [5]  TRIVIAL_N [400]  DDL_N [1000]  CREATE_N [400]
 #   NOOP_RUNS [10]  NOOP_ROUNDS [3]
 # Every ratio is also given per round (the runs of one round ran side by side): min, median
 # and max of those ratios, so one lucky or unlucky run cannot decide a goal.
-# ~6-8 minutes on 2 CPUs with the defaults, most of it psql's one process per file.
+# ~6-8 minutes on 2 CPUs with the defaults without sqitch, most of it psql's one process per
+# file; sqitch adds ~15 minutes (0.1-0.2 s per change, 11,000 changes).
 #
 # Machine load: each section reports the load average (1/5/15 min) before -> after, and the
 # share of CPU time the whole machine was busy during it (/proc/stat, this benchmark
@@ -73,6 +86,7 @@ DDL_N=${DDL_N:-1000}
 NOOP_RUNS=${NOOP_RUNS:-10}
 NOOP_ROUNDS=${NOOP_ROUNDS:-3}
 BENCH_NPM=${BENCH_NPM:-1}
+BENCH_SQITCH=${BENCH_SQITCH:-1}
 pg_port=${BENCH_PG_PORT:-25462}
 durable_port=$((pg_port + 10))
 tools_dir=${BENCH_TOOLS_DIR:-$root/bench/node_modules/.tools}
@@ -81,6 +95,11 @@ NPM_PG_MIGRATE_VERSION=9.0.0
 # dbmate reads DATABASE_URL: the caller's may not change what is measured (nor may SLIPWAY_*,
 # which lib.sh removed).
 unset DATABASE_URL
+# Likewise sqitch's SQITCH_* (target, password, config files...); its user and system config
+# files (~/.sqitch/sqitch.conf, /etc/sqitch/sqitch.conf) are replaced by nothing, so only the
+# generated project's sqitch.conf applies.
+while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^SQITCH' || true)
+export SQITCH_USER_CONFIG=/dev/null SQITCH_SYSTEM_CONFIG=/dev/null
 
 # Progress on the caller's stderr, also from a trap that runs while stderr is redirected.
 exec {log_fd}>&2
@@ -108,11 +127,19 @@ if ((${#want_npm[@]})); then
 fi
 [[ -x $dbmate_bin ]] || die "dbmate binary not found at $dbmate_bin"
 TOOLS=(slipway dbmate)
+has_tool() { [[ " ${TOOLS[*]} " == *" $1 "* ]]; } # TOOL: is it measured in this run?
 if [[ $BENCH_NPM == 1 ]]; then
     if command -v node >/dev/null && [[ -f $npm_pg_migrate ]]; then
         TOOLS+=(node-pg-migrate)
     else
         log "warning: node-pg-migrate not available, left out"
+    fi
+fi
+if [[ $BENCH_SQITCH == 1 ]]; then
+    if command -v sqitch >/dev/null && perl -MDBD::Pg -e 1 2>/dev/null; then
+        TOOLS+=(sqitch)
+    else
+        log "warning: sqitch or DBD::Pg not installed (Debian: apt-get install -y sqitch libdbd-pg-perl), left out"
     fi
 fi
 
@@ -126,12 +153,16 @@ admin -c 'select 1' >/dev/null || die "PostgreSQL does not answer"
 #   slipway:          0001_m0001.sql
 #   dbmate:           20240101000001_m0001.sql with -- migrate:up / -- migrate:down
 #   node-pg-migrate:  1704067200001_m0001.sql with -- Up Migration / -- Down Migration
+#   sqitch:           sqitch/deploy/m0001.sql with -- m0001, BEGIN; / COMMIT;; one plan line each
 #   psql:             the slipway files, one after the other; concat.sql: all of them
-gen_set() { # NAME COUNT KIND(trivial|ddl)
+gen_set() { # NAME COUNT KIND(trivial|ddl|create)
     local n=$2 kind=$3 i sql d=$tmp/sets/$1
-    mkdir -p "$d/slipway" "$d/dbmate" "$d/node-pg-migrate"
+    mkdir -p "$d/slipway" "$d/dbmate" "$d/node-pg-migrate" "$d/sqitch/deploy"
     : >"$d/concat.sql"
     : >"$d/session.sql"
+    printf '[core]\n\tengine = pg\n\tplan_file = sqitch.plan\n\ttop_dir = .\n[user]\n\tname = bench\n\temail = bench@example.invalid\n' \
+        >"$d/sqitch/sqitch.conf"
+    printf '%%syntax-version=1.0.0\n%%project=bench\n\n' >"$d/sqitch/sqitch.plan"
     for ((i = 1; i <= n; i++)); do
         if [[ $kind == trivial ]]; then
             sql='SELECT 1;'
@@ -145,6 +176,10 @@ gen_set() { # NAME COUNT KIND(trivial|ddl)
             >"$(printf '%s/dbmate/%d_m%04d.sql' "$d" $((20240101000000 + i)) "$i")"
         printf -- '-- Up Migration\n%s\n-- Down Migration\n' "$sql" \
             >"$(printf '%s/node-pg-migrate/%d_m%04d.sql' "$d" $((1704067200000 + i)) "$i")"
+        # sqitch refuses two changes with the same deploy script (its registry keeps one
+        # script hash per project): a comment naming the change keeps the trivial set's apart.
+        printf -- '-- m%04d\nBEGIN;\n%s\nCOMMIT;\n' "$i" "$sql" >"$(printf '%s/sqitch/deploy/m%04d.sql' "$d" "$i")"
+        printf 'm%04d 2024-01-01T00:00:00Z bench <bench@example.invalid>\n' "$i" >>"$d/sqitch/sqitch.plan"
         printf '%s\n' "$sql" >>"$d/concat.sql"
         printf 'BEGIN;\n%s\nCOMMIT;\n' "$sql" >>"$d/session.sql"
     done
@@ -171,6 +206,7 @@ run_tool() { # TOOL DB SET: apply SET to DB
     node-pg-migrate)
         DATABASE_URL=$(url "$db") node "$npm_pg_migrate" up -m "$d/node-pg-migrate" \
             --no-single-transaction --no-verbose ;;
+    sqitch) sqitch -C "$d/sqitch" deploy --no-verify "db:$(url "$db")" ;;
     psql-per-file)
         for f in "$d"/slipway/*.sql; do
             psql -X -q -v ON_ERROR_STOP=1 -1 -d "$(url "$db")" -f "$f" || return 1
@@ -188,6 +224,7 @@ verify() { # TOOL DB SET COUNT
     slipway) got=$(admin -d "$db" -c 'select count(*) from slipway_migrations where success') ;;
     dbmate) got=$(admin -d "$db" -c 'select count(*) from schema_migrations') ;;
     node-pg-migrate) got=$(admin -d "$db" -c 'select count(*) from pgmigrations') ;;
+    sqitch) got=$(admin -d "$db" -c 'select count(*) from sqitch.changes') ;;
     *) got=$n ;; # psql keeps no history
     esac
     [[ $got == "$n" ]] || die "$tool on $db: $got history rows, expected $n"
@@ -261,7 +298,9 @@ LOAD[b]=$(load_end)
 # d. the floor, on both servers, rounds interleaved across them.
 pg_start_durable "$tmp/pg-durable" "$durable_port"
 fast_dir=$PGHOST fast_port=$pg_port
-D_TOOLS=(slipway dbmate psql-session)
+D_TOOLS=(slipway dbmate)
+if has_tool sqitch; then D_TOOLS+=(sqitch); fi
+D_TOOLS+=(psql-session)
 log "d. $CREATE_N CREATE TABLE migrations, fsync off and on, $RUNS_D rounds; load $(loadavg)"
 load_begin
 for ((r = 1; r <= RUNS_D; r++)); do
@@ -290,6 +329,9 @@ if [[ -n ${LAST_DB[ddl.node-pg-migrate]:-} ]]; then
     BENCH_NPM_URL=$(url "${LAST_DB[ddl.node-pg-migrate]}")
     NOOP_CMD[node-pg-migrate]="node $npm_pg_migrate up -d BENCH_NPM_URL -m $tmp/sets/ddl/node-pg-migrate --no-single-transaction --no-verbose"
 fi
+if [[ -n ${LAST_DB[ddl.sqitch]:-} ]]; then
+    NOOP_CMD[sqitch]="sqitch -C $tmp/sets/ddl/sqitch deploy --no-verify db:$(url "${LAST_DB[ddl.sqitch]}")"
+fi
 NOOP_CMD[psql]="psql -X -q -d $(url postgres) -c 'select 1'"
 NOOP_TOOLS=("${TOOLS[@]}" psql)
 # A no-op must really be a no-op and succeed: run each once, checked, before timing.
@@ -298,7 +340,7 @@ for tool in "${NOOP_TOOLS[@]}"; do
 done
 hyperfine_rounds "$NOOP_ROUNDS" "$NOOP_RUNS" 2 "$tmp/samples/noop" NOOP_CMD "${NOOP_TOOLS[@]}"
 # The databases are still at DDL_N: nothing was applied by the no-op runs.
-verify slipway "${LAST_DB[ddl.slipway]}" ddl "$DDL_N"
+for tool in "${TOOLS[@]}"; do verify "$tool" "${LAST_DB[ddl.$tool]}" ddl "$DDL_N"; done
 LOAD[c]=$(load_end)
 
 # ---------------------------------------------------------------------------------------------
@@ -306,6 +348,8 @@ LOAD[c]=$(load_end)
 pg_version=$(admin -c 'show server_version')
 dbmate_version=$("$dbmate_bin" --version 2>&1 | awk '{ print $NF }')
 npm_version=$(jq -r .version "$tools_dir/node_modules/node-pg-migrate/package.json" 2>/dev/null || echo n/a)
+sqitch_version=n/a
+if has_tool sqitch; then sqitch_version=$(sqitch --version | awk '{ print $NF }'); fi
 pass() { if le "$1" "$2"; then echo "**met**"; else echo "**missed**"; fi; }
 # Judged on the ratio of the medians; the ratio of the fastest runs is shown too: on a shared
 # machine it is the one least touched by other jobs.
@@ -320,6 +364,7 @@ label() {
     slipway) echo 'slipway `--upgrade`' ;;
     dbmate) echo 'dbmate `migrate`' ;;
     node-pg-migrate) echo 'node-pg-migrate `up`' ;;
+    sqitch) echo 'sqitch `deploy` (one psql per change)' ;;
     psql-per-file) echo 'psql `-1 -f FILE` per file (floor)' ;;
     psql-concat) echo 'psql `-1 -f` all files concatenated (one transaction, no history; not a migration tool)' ;;
     psql) echo "psql \`-c 'select 1'\` (floor)" ;;
@@ -330,9 +375,9 @@ label() {
 report() {
     local tool med n base
     printf '# Upgrade benchmark\n\n'
-    printf 'slipway %s vs dbmate %s (Go binary from npm), node-pg-migrate %s (Node %s), psql %s; ' \
+    printf 'slipway %s vs dbmate %s (Go binary from npm), node-pg-migrate %s (Node %s), sqitch %s (Debian), psql %s; ' \
         "$("$slipway_bin" --version 2>&1 | awk '{ print $NF }')" "$dbmate_version" "$npm_version" \
-        "$(node --version 2>/dev/null || echo n/a)" "$(psql --version | awk '{ print $3 }')"
+        "$(node --version 2>/dev/null || echo n/a)" "$sqitch_version" "$(psql --version | awk '{ print $3 }')"
     printf 'PostgreSQL %s (private instance, fsync off, TCP 127.0.0.1, sslmode=disable). ' "$pg_version"
     printf '%s CPUs; %s. Times are wall-clock milliseconds.\n\n' "$(nproc)" "$(date -u '+%Y-%m-%d %H:%M UTC')"
 
