@@ -98,7 +98,6 @@ static const struct key_def task_keys[] = {
 _Static_assert(N_KEYS(serve_keys) <= MAX_KEYS && N_KEYS(database_keys) <= MAX_KEYS &&
                    N_KEYS(migrations_keys) <= MAX_KEYS && N_KEYS(task_keys) <= MAX_KEYS,
                "a section has more keys than struct section can hold");
-#define ORIGIN_LEN 256
 
 struct section_def {
     const char *name;
@@ -117,16 +116,18 @@ static const struct section_def fixed_sections[] = {
 };
 static const struct section_def task_section = SECTION("task", task_keys);
 
+/* Origins are allocated as values arrive: a fixed buffer in each of the 68 slots made the
+ * loader 18 KiB of stack that every start-up zeroed (and kept resident). */
 struct raw {
     char *value;
-    int line; /* 0 when not from the file */
-    char origin[ORIGIN_LEN];
+    int line;     /* 0 when not from the file */
+    char *origin; /* set with value */
 };
 
 struct section {
     const struct section_def *def;
     char *task_name; /* task sections only */
-    char origin[ORIGIN_LEN];
+    char *origin;
     struct raw raw[MAX_KEYS];
 };
 
@@ -144,6 +145,18 @@ struct loader {
     struct sw_placeholders *placeholders; /* the config's, filled while parsing */
     struct section placeholder_section;   /* a marker: its keys are not defined */
 };
+
+/* Replaces *origin with "PATH:LINE"; false when out of memory. */
+static bool set_origin(char **origin, const char *path, int line)
+{
+    char *s;
+
+    if (asprintf(&s, "%s:%d", path, line) < 0)
+        return false;
+    free(*origin);
+    *origin = s;
+    return true;
+}
 
 /* ---- step 1: the file ------------------------------------------------------------------ */
 
@@ -225,12 +238,11 @@ static struct section *task_section_for(struct loader *ld, const char *name, siz
     grown = &ld->tasks[ld->n_tasks];
     memset(grown, 0, sizeof *grown);
     grown->def = &task_section;
+    ld->n_tasks++; /* freed with the loader from here on, even half set up */
     grown->task_name = strndup(name, len);
-    if (!grown->task_name)
+    if (!grown->task_name ||
+        !set_origin(&grown->origin, ld->path, ld->section_line ? ld->section_line : ld->line))
         return NULL;
-    snprintf(grown->origin, sizeof grown->origin, "%s:%d", ld->path,
-             ld->section_line ? ld->section_line : ld->line);
-    ld->n_tasks++;
     return grown;
 }
 
@@ -405,7 +417,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
     if (!raw->value)
         return loader_fail(ld, "%s: %s", name, verr.msg);
     raw->line = ld->line;
-    snprintf(raw->origin, sizeof raw->origin, "%s:%d", ld->path, ld->line);
+    if (!set_origin(&raw->origin, ld->path, ld->line))
+        return loader_fail(ld, "out of memory");
     return 1;
 }
 
@@ -472,7 +485,12 @@ static int apply_env_key(struct section *sec, size_t k, sw_err *err)
     free(raw->value);
     raw->value = value;
     raw->line = 0;
-    snprintf(raw->origin, sizeof raw->origin, "environment %s", pv ? plain : file);
+    free(raw->origin);
+    if (asprintf(&raw->origin, "environment %s", pv ? plain : file) < 0) {
+        raw->origin = NULL;
+        sw_err_set(err, "out of memory");
+        return -1;
+    }
     return 0;
 }
 
@@ -964,9 +982,12 @@ static int build_config(struct sw_config *cfg, struct loader *ld, sw_err *err)
 
 static void free_section(struct section *sec)
 {
-    for (size_t k = 0; k < MAX_KEYS; k++)
+    for (size_t k = 0; k < MAX_KEYS; k++) {
         free(sec->raw[k].value);
+        free(sec->raw[k].origin);
+    }
     free(sec->task_name);
+    free(sec->origin);
 }
 
 /* -c FILE and $SLIPWAY_CONFIG name a file that must exist; the default path may be absent. */
@@ -993,9 +1014,13 @@ int sw_config_load(struct sw_config *cfg, const char *explicit_path, sw_err *err
     ld.path = config_path(explicit_path, &must_exist);
     for (size_t i = 0; i < 3; i++) {
         ld.fixed[i].def = &fixed_sections[i];
-        strncpy(ld.fixed[i].origin, ld.path, ORIGIN_LEN - 1);
+        ld.fixed[i].origin = strdup(ld.path);
+        if (!ld.fixed[i].origin) {
+            sw_err_set(err, "out of memory");
+            rc = -1;
+        }
     }
-    if (must_exist || access(ld.path, F_OK) == 0) {
+    if (rc == 0 && (must_exist || access(ld.path, F_OK) == 0)) {
         cfg->path = strdup(ld.path);
         rc = cfg->path ? parse_file(&ld) : -1;
     }
