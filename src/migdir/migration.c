@@ -419,49 +419,79 @@ static bool is_skipped_meta(const char *p, size_t n)
     return false;
 }
 
-/* Keeps the COPY data of st (moved out of sql by take_psql_parts). */
-static int keep_copy(struct sw_migration *m, const struct sw_stmt *st, size_t *data_len)
+/* Notes where the COPY data of st lies in copy_data (the file's text, kept as it was read). */
+static int keep_copy(struct sw_migration *m, const struct sw_stmt *st)
 {
     size_t k = m->n_copies;
-    char *data = realloc(m->copy_data, *data_len + st->data_len + 1);
     size_t *off = reallocarray(m->copy_off, k + 1, sizeof *off);
     size_t *len = off ? reallocarray(m->copy_len, k + 1, sizeof *len) : NULL;
 
-    if (data)
-        m->copy_data = data;
     if (off)
         m->copy_off = off;
     if (len)
         m->copy_len = len;
-    if (!data || !off || !len)
+    if (!off || !len)
         return -1;
-    memcpy(m->copy_data + *data_len, m->sql + st->data_off, st->data_len);
-    m->copy_off[k] = *data_len;
+    m->copy_off[k] = st->data_off;
     m->copy_len[k] = st->data_len;
-    *data_len += st->data_len;
     m->n_copies++;
     return 0;
 }
 
-/* Removes sql[from..to) but its newlines, in place: the server's line numbers stay the file's. */
-static void blank(char *sql, size_t from, size_t to, size_t *w, size_t *r)
+/* Copies src[*r..from) to out at *w, then of src[from..to) only its newlines (the server's line
+ * numbers stay the file's). out may be src itself: the copy only ever moves text left. */
+static void blank(char *out, const char *src, size_t from, size_t to, size_t *w, size_t *r)
 {
-    memmove(sql + *w, sql + *r, from - *r);
+    memmove(out + *w, src + *r, from - *r);
     *w += from - *r;
     for (size_t i = from; i < to; i++)
-        if (sql[i] == '\n')
-            sql[(*w)++] = '\n';
+        if (src[i] == '\n')
+            out[(*w)++] = '\n';
     *r = to;
 }
 
+/* The part of the text st's psql parts take: a meta-command, or COPY data with its "\\.". */
+static bool psql_part(const struct sw_stmt *st, size_t *from, size_t *to)
+{
+    *from = st->meta ? st->off : st->data_off;
+    *to = st->meta ? st->off + st->len : st->data_off + st->data_len + 2;
+    return st->meta || st->copy_from_stdin;
+}
+
+/* The length of sql once psql_part()s are blanked (their newlines stay); 0 when there is no
+ * COPY data, which take_psql_parts then leaves in place. */
+static size_t sql_without_copies(const struct sw_migration *m, const struct sw_stmt *stmts,
+                                 size_t n)
+{
+    size_t len = m->sql_len, from, to;
+    bool copies = false;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!psql_part(&stmts[i], &from, &to))
+            continue;
+        copies = copies || stmts[i].copy_from_stdin;
+        len -= to - from;
+        for (size_t k = from; k < to; k++)
+            len += m->sql[k] == '\n';
+    }
+    return copies ? len : 0;
+}
+
 /* psql's parts of a script, which the server would not understand: pg_dump's \restrict lines
- * go, COPY FROM stdin data moves to copy_data (with copies; else it only leaves sql), any other
- * meta-command is an error (before anything runs). */
+ * go, COPY FROM stdin data leaves sql, any other meta-command is an error (before anything
+ * runs). With copies, the data stays where it was read, as copy_data, and the rest of the text
+ * goes to a new sql buffer of its own size: a pg_dump file costs its size once, not twice.
+ * Without, sql is compacted in place. */
 static int take_psql_parts(struct sw_migration *m, const struct sw_stmt *stmts, size_t n,
                            bool copies, sw_err *err)
 {
-    size_t w = 0, r = 0, data_len = 0;
+    size_t w = 0, r = 0, from, to, rest = copies ? sql_without_copies(m, stmts, n) : 0;
+    char *out = rest ? malloc(rest + 1) : m->sql;
 
+    if (!out) {
+        sw_err_set(err, "%s: out of memory", m->name);
+        return -1;
+    }
     for (size_t i = 0; i < n; i++) {
         const struct sw_stmt *st = &stmts[i];
         int line = m->sql_line + st->line - 1;
@@ -471,34 +501,42 @@ static int take_psql_parts(struct sw_migration *m, const struct sw_stmt *stmts, 
                 word++;
             sw_err_set(err, "%s:%d: psql meta-command '%.*s' cannot run in a migration", m->name,
                        line, (int)(word > 40 ? 40 : word), m->sql + st->off);
-            return -1;
+            goto fail;
         }
         if (st->copy_from_stdin && st->data_len == 0 && st->data_off == 0) {
             sw_err_set(err, "%s:%d: COPY ... FROM stdin without its data (lines ending with \\.)",
                        m->name, line);
-            return -1;
+            goto fail;
         }
-        if (st->meta) {
-            blank(m->sql, st->off, st->off + st->len, &w, &r);
-        } else if (st->copy_from_stdin) {
-            if (copies && keep_copy(m, st, &data_len) < 0) {
-                sw_err_set(err, "%s: out of memory", m->name);
-                return -1;
-            }
-            blank(m->sql, st->data_off, st->data_off + st->data_len + 2, &w, &r); /* and \. */
+        if (!psql_part(st, &from, &to))
+            continue;
+        if (st->copy_from_stdin && out != m->sql && keep_copy(m, st) < 0) {
+            sw_err_set(err, "%s: out of memory", m->name);
+            goto fail;
         }
+        blank(out, m->sql, from, to, &w, &r);
     }
-    if (w == r)
+    if (w == r && out == m->sql)
         return 0;
-    memmove(m->sql + w, m->sql + r, m->sql_len - r);
+    memmove(out + w, m->sql + r, m->sql_len - r);
     m->sql_len = w + (m->sql_len - r);
-    m->sql[m->sql_len] = '\0';
-    /* a pg_dump file is mostly COPY data: sql keeps a newline per line of it, give the rest
+    out[m->sql_len] = '\0';
+    if (out != m->sql) {
+        m->copy_data = m->sql;
+        m->sql = out;
+        return 0;
+    }
+    /* in place, a pg_dump file's sql keeps a newline per line of its COPY data: give the rest
      * back (on failure, the larger buffer serves as well) */
     char *shrunk = realloc(m->sql, m->sql_len + 1);
     if (shrunk != NULL)
         m->sql = shrunk;
     return 0;
+fail:
+    if (out != m->sql)
+        free(out);
+    m->n_copies = 0;
+    return -1;
 }
 
 /* Empty or comment-only: recorded, nothing sent, as Flyway and golang-migrate do. A file

@@ -595,8 +595,10 @@ void sw_db_set_copy_in(struct sw_db *db, struct sw_copy_in *in)
     db->copy = in;
 }
 
-/* Sends the next block of inline data and ends the COPY. Nonblocking: PQputCopyData() says 0
- * while libpq's buffer is full, and flushing it makes room. */
+/* Sends the next block of inline data and ends the COPY. Each chunk is flushed before the
+ * next is queued: libpq grows its output buffer rather than refuse data, so queuing a COPY
+ * faster than the server reads it would hold a second copy of the data in libpq. Nonblocking:
+ * PQputCopyData() says 0 when even that buffer cannot grow, and flushing it makes room. */
 static bool send_copy_data(struct sw_db *db)
 {
     struct sw_copy_in *in = db->copy;
@@ -607,13 +609,10 @@ static bool send_copy_data(struct sw_db *db)
     while (left > 0) {
         int chunk = left > 65536 ? 65536 : (int)left;
         int r = sw_pq->PQputCopyData(db->conn, p, chunk);
-        if (r < 0)
+        if (r < 0 || flush(db, false) != WAKE_READY)
             return false;
-        if (r == 0) {
-            if (flush(db, false) != WAKE_READY)
-                return false;
+        if (r == 0)
             continue;
-        }
         p += chunk;
         left -= (size_t)chunk;
     }
