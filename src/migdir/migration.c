@@ -923,6 +923,13 @@ int sw_migrations_versions(const char *dir, struct sw_version **out, size_t *n, 
 {
     struct versions vs = {0};
 
+    /* An image without migrations is the common case of serve mode: asked first, it costs no
+     * formatted error (vfprintf and strerror's tables, 64 KiB windows of libc made resident). */
+    if (access(dir, F_OK) < 0 && errno == ENOENT) {
+        *out = NULL;
+        *n = 0;
+        return 0;
+    }
     if (sw_scan_dir(dir, note_version, &vs, err) == 0 || (errno == ENOENT && vs.n == 0)) {
         *out = vs.v; /* a missing dir ships nothing */
         *n = vs.n;
