@@ -238,10 +238,11 @@ static struct section *task_section_for(struct loader *ld, const char *name, siz
     grown = &ld->tasks[ld->n_tasks];
     memset(grown, 0, sizeof *grown);
     grown->def = &task_section;
-    ld->n_tasks++; /* freed with the loader from here on, even half set up */
     grown->task_name = strndup(name, len);
-    if (!grown->task_name ||
-        !set_origin(&grown->origin, ld->path, ld->section_line ? ld->section_line : ld->line))
+    if (!grown->task_name)
+        return NULL;
+    ld->n_tasks++; /* freed with the loader from here on */
+    if (!set_origin(&grown->origin, ld->path, ld->section_line ? ld->section_line : ld->line))
         return NULL;
     return grown;
 }
