@@ -78,7 +78,7 @@ int main(int argc, char **argv)
     sw_err err;
     int code;
 
-    if (sw_stdfds_hold() < 0 || sw_ignore_stray_signals() < 0) {
+    if (sw_stdfds_hold() < 0 || sw_hold_stray_signals() < 0) {
         fprintf(stderr, "slipway: cannot prepare stdio and signals: %s\n", strerror(errno));
         return SW_EXIT_FAIL;
     }
@@ -90,6 +90,11 @@ int main(int argc, char **argv)
         return failure_code(cli.mode, SW_EXIT_USAGE);
     case SW_CLI_RUN:
         break;
+    }
+    /* Serve mode keeps the strays blocked for its signalfd, which forwards them. */
+    if (cli.mode != SW_MODE_SERVE && sw_ignore_stray_signals() < 0) {
+        fprintf(stderr, "slipway: cannot prepare signals: %s\n", strerror(errno));
+        return SW_EXIT_FAIL;
     }
     sw_log_init(cli.log_format, cli.verbosity);
     if (sw_config_load(&cfg, cli.config, &err) < 0) {

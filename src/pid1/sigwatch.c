@@ -42,18 +42,14 @@ static void on_readable(uv_poll_t *h, int status, int events)
         sw_warn("reading signals: %s", strerror(errno));
 }
 
-static int undo_ignore(const sigset_t *set)
+/* An inherited SIG_IGN of SIGCHLD makes the kernel reap our children itself, exit statuses
+ * lost: it goes back to the default. Other inherited SIG_IGNs do not matter here: the kernel
+ * never ignores a blocked signal, it queues it for the signalfd. */
+static int take_sigchld(const sigset_t *set)
 {
-    struct sigaction dfl = {.sa_handler = SIG_DFL}, old;
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
 
-    for (int sig = 1; sig < NSIG; sig++) {
-        if (sigismember(set, sig) != 1)
-            continue;
-        if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN &&
-            sigaction(sig, &dfl, NULL) < 0)
-            return -1;
-    }
-    return 0;
+    return sigismember(set, SIGCHLD) == 1 ? sigaction(SIGCHLD, &dfl, NULL) : 0;
 }
 
 int sw_sigwatch_start(struct sw_sigwatch *w, uv_loop_t *loop, const sigset_t *set,
@@ -64,7 +60,7 @@ int sw_sigwatch_start(struct sw_sigwatch *w, uv_loop_t *loop, const sigset_t *se
     w->cb = cb;
     w->arg = arg;
     w->fd = -1;
-    if (undo_ignore(set) < 0 || sigprocmask(SIG_BLOCK, set, NULL) < 0) {
+    if (take_sigchld(set) < 0 || sigprocmask(SIG_BLOCK, set, NULL) < 0) {
         sw_error("cannot block signals: %s", strerror(errno));
         return -1;
     }

@@ -28,9 +28,10 @@ struct sw_sigwatch {
     void *arg;
 };
 
-/* Blocks the signals of set and calls cb for each one received. Signals of set that were
- * ignored (inherited SIG_IGN, e.g. SIGINT of a background job) are reset to SIG_DFL first:
- * an ignored signal is discarded even while blocked, and would never reach us. */
+/* Blocks the signals of set and calls cb for each one received. A signal ignored by
+ * inheritance (SIGINT of a background job) still arrives: the kernel never ignores a blocked
+ * signal. SIGCHLD is set back to SIG_DFL if it is in set: ignored, it would reap children
+ * behind our back. */
 int sw_sigwatch_start(struct sw_sigwatch *w, uv_loop_t *loop, const sigset_t *set,
                       sw_sigwatch_cb cb, void *arg);
 /* Closes the watcher (the loop must run once more to finish). The signals stay blocked:

@@ -22,8 +22,25 @@ state=$(cat "$TMP/rec/state")
 like "$state" $'blocked\n' "signals blocked by slipway's parent are unblocked in the server"
 like "$state" $'ignored\n' "signals ignored by slipway's parent are default in the server"
 like "$state" $'fds 0 1 2\n' "fd 7 inherited by slipway does not reach the server"
+# Ignored by slipway's parent, they still reach the server: slipway blocks what it forwards,
+# and the kernel queues a blocked signal whatever its disposition.
+recorded() { grep -qx -- "$2" "$1" 2>/dev/null; } # recorded FILE SIGNO
+for sig in INT USR2; do
+    kill -"$sig" "$sup"
+    wait_for 10 recorded "$TMP/rec/signals" "$(kill -l "$sig")"
+    ok $? "SIG$sig, ignored by slipway's parent, is forwarded to the server"
+done
 signal_and_wait "$sup" TERM
 is "$RC" 0 "clean exit"
+
+# SIGCHLD ignored by the parent would make the kernel reap the server behind slipway's back:
+# no exit status, and slipway would wait for ever. slipway takes SIGCHLD back.
+timeout -k 5 20 python3 - "$SLIPWAY" <<'PY'
+import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execv(sys.argv[1], [sys.argv[1], "--", "sh", "-c", "exit 7"])
+PY
+is "$?" 7 "with SIGCHLD ignored by slipway's parent, the server's exit code still comes through"
 
 printf '[serve]\nuser = nobody\n' >"$TMP/user.ini"
 out=$("$SLIPWAY" -c "$TMP/user.ini" -- sh -c 'echo "$(id -u) $(id -g) $HOME"')
