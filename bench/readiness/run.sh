@@ -208,6 +208,10 @@ BG_PIDS+=($!)
 sock_up() { [[ -S $tmp/run/health.sock ]] && "$slipway_bin" -q -c "$tmp/conf/sock.ini" health >/dev/null 2>&1; }
 wait_until 30 sock_up || die "the supervisor does not answer healthy on its socket"
 "$slipway_bin" -q -c "$tmp/conf/direct.ini" health >/dev/null 2>&1 || die "the direct health check is not healthy"
+# The supervisor registers in the fleet about a second after its server started, on a
+# connection of its own: counted before, it is not a health call's.
+registered() { [[ $(admin -d "$db" -Atc "select count(*) from slipway_fleet" 2>/dev/null) == 1 ]]; }
+wait_until 30 registered || die "the supervisor did not register in slipway_fleet"
 
 # New backends: socket calls first (the supervisor's answer is fresh: it re-checks the
 # database, with one connection, only when a probe finds its answer older than 60 s).
