@@ -3,12 +3,29 @@
 #include "version.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 static void header(FILE *f, const char *name, const char *type, const char *help)
 {
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A metric without labels, its name written once: the header, then its sample when there is
+ * one to show (a figure not known yet is left out, not shown as 0). */
+static void integer(FILE *f, const char *name, const char *type, const char *help, bool present,
+                    uint64_t value)
+{
+    header(f, name, type, help);
+    if (present)
+        fprintf(f, "%s %" PRIu64 "\n", name, value);
+}
+
+static void seconds(FILE *f, const char *name, const char *help, double value)
+{
+    header(f, name, "gauge", help);
+    fprintf(f, "%s %.3f\n", name, value);
 }
 
 /* A label value: backslash, double quote and newline escaped, as the format requires. */
@@ -59,12 +76,11 @@ static void seen(FILE *f, const struct sw_metrics *m)
 {
     const struct sw_health *h = m->health;
 
-    header(f, "slipway_healthy", "gauge",
-           "1 when every dependency is at the version this image requires (slipway health).");
-    fprintf(f, "slipway_healthy %d\n", h->healthy);
-    header(f, "slipway_last_check_timestamp_seconds", "gauge",
-           "When the dependencies were last checked (0: not yet).");
-    fprintf(f, "slipway_last_check_timestamp_seconds %.3f\n", h->checked_at);
+    integer(f, "slipway_healthy", "gauge",
+            "1 when every dependency is at the version this image requires (slipway health).", true,
+            h->healthy);
+    seconds(f, "slipway_last_check_timestamp_seconds",
+            "When the dependencies were last checked (0: not yet).", h->checked_at);
     header(f, "slipway_schema_version", "gauge",
            "Schema version seen at the last check: label version, value the version when it is "
            "a plain integer.");
@@ -75,10 +91,9 @@ static void seen(FILE *f, const struct sw_metrics *m)
         version_value(f, &h->schema);
         fputc('\n', f);
     }
-    header(f, "slipway_migrations_pending", "gauge",
-           "Migrations shipped in this image newer than the schema version seen.");
-    if (h->reachable && h->pending_known)
-        fprintf(f, "slipway_migrations_pending %zu\n", h->pending);
+    integer(f, "slipway_migrations_pending", "gauge",
+            "Migrations shipped in this image newer than the schema version seen.",
+            h->reachable && h->pending_known, h->pending);
 }
 
 static void dependencies(FILE *f, const struct sw_health *h)
@@ -101,14 +116,12 @@ static void dependencies(FILE *f, const struct sw_health *h)
 
 static void child(FILE *f, const struct sw_metrics *m)
 {
-    header(f, "slipway_child_up", "gauge", "1 while the server runs.");
-    fprintf(f, "slipway_child_up %d\n", m->child_up);
-    header(f, "slipway_child_exits_total", "counter",
-           "Times the server exited (slipway does not restart it: at most 1).");
-    fprintf(f, "slipway_child_exits_total %" PRIu64 "\n", m->child_exits);
-    header(f, "slipway_child_exit_code", "gauge", "The server's exit code, once it exited.");
-    if (m->child_exits)
-        fprintf(f, "slipway_child_exit_code %d\n", m->child_exit_code);
+    integer(f, "slipway_child_up", "gauge", "1 while the server runs.", true, m->child_up);
+    integer(f, "slipway_child_exits_total", "counter",
+            "Times the server exited (slipway does not restart it: at most 1).", true,
+            m->child_exits);
+    integer(f, "slipway_child_exit_code", "gauge", "The server's exit code, once it exited.",
+            m->child_exits != 0, (uint64_t)m->child_exit_code);
 }
 
 /* The fleet as this replica's heartbeat last read it, by image and requirement. */
@@ -132,26 +145,22 @@ static void fleet(FILE *f, const struct sw_fleet *fl)
  * "waiting for 10 minutes" needs no end to it). */
 static void run(FILE *f, const struct sw_progress *p)
 {
-    header(f, "slipway_upgrade_lock_waiting", "gauge",
-           "1 while this run waits for the upgrade lock.");
-    fprintf(f, "slipway_upgrade_lock_waiting %d\n", p->lock_waiting);
-    header(f, "slipway_upgrade_lock_wait_seconds", "gauge",
-           "How long this run has waited for the upgrade lock: growing while it waits, then the "
-           "total.");
-    fprintf(f, "slipway_upgrade_lock_wait_seconds %.3f\n", sw_progress_lock_wait_seconds(p));
-    header(f, "slipway_upgrade_lock_held", "gauge", "1 while this run holds the upgrade lock.");
-    fprintf(f, "slipway_upgrade_lock_held %d\n", p->lock_held);
-    header(f, "slipway_upgrade_lock_held_seconds", "gauge",
-           "How long this run has held the upgrade lock.");
-    fprintf(f, "slipway_upgrade_lock_held_seconds %.3f\n", sw_progress_lock_held_seconds(p));
-    header(f, "slipway_upgrade_migrations_applied", "gauge",
-           "Migrations this run applied so far (once it read the history under the lock).");
-    if (p->plan_known)
-        fprintf(f, "slipway_upgrade_migrations_applied %zu\n", p->applied);
-    header(f, "slipway_upgrade_migrations_pending", "gauge",
-           "Migrations this run has still to apply (once it read the history under the lock).");
-    if (p->plan_known)
-        fprintf(f, "slipway_upgrade_migrations_pending %zu\n", p->pending);
+    integer(f, "slipway_upgrade_lock_waiting", "gauge",
+            "1 while this run waits for the upgrade lock.", true, p->lock_waiting);
+    seconds(f, "slipway_upgrade_lock_wait_seconds",
+            "How long this run has waited for the upgrade lock: growing while it waits, then the "
+            "total.",
+            sw_progress_lock_wait_seconds(p));
+    integer(f, "slipway_upgrade_lock_held", "gauge", "1 while this run holds the upgrade lock.",
+            true, p->lock_held);
+    seconds(f, "slipway_upgrade_lock_held_seconds", "How long this run has held the upgrade lock.",
+            sw_progress_lock_held_seconds(p));
+    integer(f, "slipway_upgrade_migrations_applied", "gauge",
+            "Migrations this run applied so far (once it read the history under the lock).",
+            p->plan_known, p->applied);
+    integer(f, "slipway_upgrade_migrations_pending", "gauge",
+            "Migrations this run has still to apply (once it read the history under the lock).",
+            p->plan_known, p->pending);
     header(f, "slipway_upgrade_migration_running_info", "gauge",
            "The migration this run applies now, as label migration.");
     if (p->running[0]) {
