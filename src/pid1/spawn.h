@@ -21,10 +21,9 @@ struct sw_user {
 int sw_user_lookup(const char *spec, struct sw_user *user, sw_err *err);
 void sw_user_free(struct sw_user *user);
 
-/* Forks and execs argv[0] (PATH search) in a new process group. Returns the pid; exec
- * failures are reported through err and *exit_code (127 not found, 126 not executable), the
- * child then exits with that code so the caller reaps it like any other. Returns -1 only when
- * no process could be created. */
+/* Starts argv[0] (PATH search) in a new process group and returns its pid once it has
+ * exec'd. -1 when no server runs: err says why and *exit_code is 127 (not found) or 126
+ * (anything else, including no process at all); a child that failed to exec is reaped. */
 pid_t sw_spawn(char *const argv[], const struct sw_user *user, int *exit_code, sw_err *err);
 
 /* Replaces the current process with argv after the same preparation; returns the exit code

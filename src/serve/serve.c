@@ -4,9 +4,10 @@
  * spawned, each with waitpid(pid), from its own SIGCHLD watcher. A PID 1 must reap every
  * orphan the kernel hands it, which takes waitpid(-1) - and that would steal the exits libuv
  * waits for, leaving its uv_process_t handles hanging forever. So slipway never calls
- * uv_spawn: it forks itself (spawn.c), learns of exits from SIGCHLD and reaps everything with
- * waitpid(-1) (reaper.c). libuv still does what it is good at: one epoll loop for the signals
- * (a signalfd, sigwatch.c), the stop timer and, with health, the sockets and the database.
+ * uv_spawn: it starts the server itself (spawn.c), learns of exits from SIGCHLD and reaps
+ * everything with waitpid(-1) (reaper.c). libuv still does what it is good at: one epoll loop for
+ * the signals (a signalfd, sigwatch.c), the stop timer and, with health, the sockets and the
+ * database.
  *
  * tini blocks signals too but collects them with sigtimedwait() and a one-second timeout, so
  * it wakes every second; here an idle supervisor sleeps in epoll_wait until something
@@ -235,8 +236,9 @@ static int exited(const struct supervisor *s)
 }
 
 /* Registered once the server runs (the gate passed), so that the fleet lists replicas that
- * serve. After the fork: the heartbeat's threads must not exist while the child is between
- * fork and exec. Only with a database configured: a plain supervisor never loads libpq. */
+ * serve. After the server's start: the heartbeat's threads must not exist while a forked
+ * child (spawn.c, to switch user) is between fork and exec. Only with a database configured: a
+ * plain supervisor never loads libpq. */
 static void join_fleet(struct supervisor *s)
 {
     if (!s->cfg->serve.fleet || !sw_config_serve_has_database(s->cfg))
@@ -256,21 +258,16 @@ static int supervise(struct supervisor *s, char **argv, const struct sw_user *us
     s->child = sw_spawn(argv, user, &exec_code, &err);
     if (s->child < 0) {
         sw_error("%s", err.msg);
-        return SW_EXIT_NOEXEC;
-    }
-    if (exec_code) {
-        sw_error("%s", err.msg);
         if (exec_code == SW_EXIT_NOTFOUND && sw_cli_subcommand_near(argv[0]))
             sw_info("hint: did you mean the subcommand 'slipway %s'?",
                     sw_cli_subcommand_near(argv[0]));
-    } else {
-        sw_event(SW_LOG_DEBUG, "server_started", SW_FIELDS(SW_NUM("pid", s->child)),
-                 "server started: pid %d", (int)s->child);
+        return exec_code;
     }
-    if (!exec_code && s->health)
+    sw_event(SW_LOG_DEBUG, "server_started", SW_FIELDS(SW_NUM("pid", s->child)),
+             "server started: pid %d", (int)s->child);
+    if (s->health)
         sw_health_server_set_running(s->health, true);
-    if (!exec_code)
-        join_fleet(s); /* after the fork: see join_fleet */
+    join_fleet(s); /* after the server's start: see join_fleet */
     /* Returns once on_sigchld has seen the server and every descendant gone (uv_stop); its
      * value (whether handles remain) is sw_serve's to act on, by closing them. */
     uv_run(s->loop, UV_RUN_DEFAULT);

@@ -389,8 +389,8 @@ static pid_t spawn(struct run *r, int *exec_code, sw_err *err)
 /* 0 when the task exited 0, else -1 with err saying how it ended ("exited with status 3",
  * "killed by signal 9", "timed out after 1000 ms", "cannot run '...': command not found").
  * *exit_code: as a shell would report it (128+N when killed, 126/127 when it could not run),
- * -1 when it never started; *lock_lost: whether it was stopped for the loss of the lock
- * session. */
+ * -1 when its watchers could not be set up; *lock_lost: whether it was stopped for the loss of the
+ * lock session. */
 static int run_task(const struct sw_task *task, const struct run_opts *how, int *exit_code,
                     bool *lock_lost, sw_err *err)
 {
@@ -404,10 +404,11 @@ static int run_task(const struct sw_task *task, const struct run_opts *how, int 
         if (r.pid > 0) {
             wait_child(&r);
             drain_tees(&r);
-            rc = exec_code ? -1 : describe_end(&r, err); /* exec failure: err says why */
-            *exit_code = exec_code               ? exec_code
-                         : WIFSIGNALED(r.status) ? SW_EXIT_SIGNAL_BASE + WTERMSIG(r.status)
-                                                 : WEXITSTATUS(r.status);
+            rc = describe_end(&r, err);
+            *exit_code = WIFSIGNALED(r.status) ? SW_EXIT_SIGNAL_BASE + WTERMSIG(r.status)
+                                               : WEXITSTATUS(r.status);
+        } else {
+            *exit_code = exec_code; /* it never ran: err says why */
         }
     }
     finish(&r);

@@ -3,35 +3,49 @@
 # the configured user and its groups, the terminal's foreground group; exec = true.
 . "$SRCDIR/tests/lib/tap.sh"
 
-mkdir -p "$TMP/rec"
 # Start slipway with SIGINT/SIGUSR2 ignored, SIGUSR1/SIGHUP blocked and fd 7 open, as a
-# careless parent might; the recorder reports what it got, and SIGTERM ends it.
-python3 - "$SLIPWAY" "$SIGRECORDER" "$TMP/rec" <<'PY' &
+# careless parent might; the recorder reports what it got, and SIGTERM ends it. Both ways of
+# starting the server are checked: posix_spawn, and fork when a user is to be switched to.
+careless_parent() { # careless_parent DIR [SLIPWAY OPTIONS...]
+    local dir=$1
+    shift
+    python3 - "$SLIPWAY" "$TMP/sigrecorder" "$dir" "$@" <<'PY' &
 import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 signal.signal(signal.SIGUSR2, signal.SIG_IGN)
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGHUP})
 fd = os.open("/etc/hostname", os.O_RDONLY)
 os.dup2(fd, 7, inheritable=True)
-os.execv(sys.argv[1], [sys.argv[1], "--", sys.argv[2], sys.argv[3], "exit-on-term"])
+slipway, recorder, rec, opts = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+os.execv(slipway, [slipway, *opts, "--", recorder, rec, "exit-on-term"])
 PY
-sup=$!
-wait_for 10 test -f "$TMP/rec/state"
-ok $? "the recorder started under slipway"
-state=$(cat "$TMP/rec/state")
-like "$state" $'blocked\n' "signals blocked by slipway's parent are unblocked in the server"
-like "$state" $'ignored\n' "signals ignored by slipway's parent are default in the server"
-like "$state" $'fds 0 1 2\n' "fd 7 inherited by slipway does not reach the server"
-# Ignored by slipway's parent, they still reach the server: slipway blocks what it forwards,
-# and the kernel queues a blocked signal whatever its disposition.
+}
 recorded() { grep -qx -- "$2" "$1" 2>/dev/null; } # recorded FILE SIGNO
-for sig in INT USR2; do
-    kill -"$sig" "$sup"
-    wait_for 10 recorded "$TMP/rec/signals" "$(kill -l "$sig")"
-    ok $? "SIG$sig, ignored by slipway's parent, is forwarded to the server"
+printf '[serve]\nuser = nobody\n' >"$TMP/user.ini"
+# nobody's recorder runs from $TMP and writes into $TMP/rec-user: the build tree may be closed
+chmod 0711 "$TMP"
+cp "$SIGRECORDER" "$TMP/sigrecorder"
+for how in plain user; do
+    rec="$TMP/rec-$how"
+    mkdir -p "$rec" && chmod 0777 "$rec"
+    if [ "$how" = user ]; then careless_parent "$rec" -c "$TMP/user.ini"; else careless_parent "$rec"; fi
+    sup=$!
+    wait_for 10 test -f "$rec/state"
+    ok $? "$how: the recorder started under slipway"
+    state=$(cat "$rec/state")
+    like "$state" $'blocked\n' "$how: signals blocked by slipway's parent are unblocked in the server"
+    like "$state" $'ignored\n' "$how: signals ignored by slipway's parent are default in the server"
+    like "$state" $'fds 0 1 2\n' "$how: fd 7 inherited by slipway does not reach the server"
+    # Ignored by slipway's parent, they still reach the server: slipway blocks what it
+    # forwards, and the kernel queues a blocked signal whatever its disposition.
+    for sig in INT USR2; do
+        kill -"$sig" "$sup"
+        wait_for 10 recorded "$rec/signals" "$(kill -l "$sig")"
+        ok $? "$how: SIG$sig, ignored by slipway's parent, is forwarded to the server"
+    done
+    signal_and_wait "$sup" TERM
+    is "$RC" 0 "$how: clean exit"
 done
-signal_and_wait "$sup" TERM
-is "$RC" 0 "clean exit"
 
 # SIGCHLD ignored by the parent would make the kernel reap the server behind slipway's back:
 # no exit status, and slipway would wait for ever. slipway takes SIGCHLD back.
@@ -42,11 +56,24 @@ os.execv(sys.argv[1], [sys.argv[1], "--", "sh", "-c", "exit 7"])
 PY
 is "$?" 7 "with SIGCHLD ignored by slipway's parent, the server's exit code still comes through"
 
-printf '[serve]\nuser = nobody\n' >"$TMP/user.ini"
 out=$("$SLIPWAY" -c "$TMP/user.ini" -- sh -c 'echo "$(id -u) $(id -g) $HOME"')
 is "$out" "$(id -u nobody) $(id -g nobody) $(getent passwd nobody | cut -d: -f6)" "user = nobody: uid, gid and HOME of nobody"
 out=$("$SLIPWAY" -c "$TMP/user.ini" -- id -G)
 is "$out" "$(id -G nobody)" "user = nobody: nobody's supplementary groups, not root's"
+out=$("$SLIPWAY" -c "$TMP/user.ini" -- /nonexistent/server 2>&1)
+is "$?" 127 "user = nobody, command not found: 127"
+is "$out" "slipway: cannot run '/nonexistent/server': command not found" "user = nobody, not found: one line"
+
+# Without a user to switch to, the server's process shares slipway's memory until it execs
+# (posix_spawn's CLONE_VM|CLONE_VFORK): no page table or page of slipway's is copied, and
+# slipway resumes only once the exec is done. A fork() would show as a clone without them.
+strace -f -qq -e trace=clone,clone3,fork,vfork -o "$TMP/clone.log" "$SLIPWAY" -- true
+is "$?" 0 "under strace: the server ran"
+like "$(cat "$TMP/clone.log")" "CLONE_VM|CLONE_VFORK" "the server is started by a vfork-style clone"
+unlike "$(grep -v CLONE_VFORK "$TMP/clone.log")" "clone" "and by no copying fork"
+strace -f -qq -e trace=clone,clone3,fork,vfork -o "$TMP/clone-user.log" "$SLIPWAY" -c "$TMP/user.ini" -- true
+like "$(cat "$TMP/clone-user.log")" "clone" "with a user to switch to, a fork (initgroups needs its own memory)"
+
 printf '[serve]\nuser = no-such-user-xyz\n' >"$TMP/baduser.ini"
 out=$("$SLIPWAY" -c "$TMP/baduser.ini" -- true 2>&1)
 is "$?" 2 "unknown user: exit 2"
