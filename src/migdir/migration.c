@@ -651,6 +651,8 @@ void sw_migrations_free(struct sw_migration_set *set)
         free_migration(&set->repeatables[i]);
     free(set->items);
     free(set->repeatables);
+    if (set->dir && set->dirfd >= 0)
+        close(set->dirfd);
     free(set->dir);
     memset(set, 0, sizeof *set);
 }
@@ -834,7 +836,7 @@ static int sort_and_check(struct sw_migration_set *set, sw_err *err)
 int sw_migrations_load(const char *dir, const struct sw_placeholders *p, sw_migration_sum_fn sum,
                        struct sw_migration_set *out, sw_err *err)
 {
-    struct sw_migration_set set = {.dir = strdup(dir), .placeholders = p, .sum = sum};
+    struct sw_migration_set set = {.dir = strdup(dir), .dirfd = -1, .placeholders = p, .sum = sum};
     struct loading l = {.set = &set,
                         .versioned = {&set.items, &set.n, 0},
                         .repeatable = {&set.repeatables, &set.n_repeatables, 0}};
@@ -851,6 +853,10 @@ int sw_migrations_load(const char *dir, const struct sw_placeholders *p, sw_migr
         sw_migrations_free(&set);
         return -1;
     }
+    /* Kept for the bodies read again (lint, then the upgrade itself: two per pending file),
+     * which then cost an openat each rather than an open of the dir, the openat and a close.
+     * Not an error here: sw_migration_load_body tries again, and reports why it cannot. */
+    set.dirfd = open(set.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     *out = set;
     return 0;
 }
@@ -863,7 +869,7 @@ int sw_migration_load_body(const struct sw_migration_set *set, struct sw_migrati
     struct sw_migration body = {
         .version = m->version, .format = m->format, .name = m->name, .repeatable = m->repeatable};
     struct body_read b = {.was = m->checksum, .copies = copies};
-    int dirfd = open(set->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dirfd = set->dirfd >= 0 ? set->dirfd : open(set->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
     sw_migration_drop_body(m);
     if (dirfd < 0) {
@@ -871,7 +877,8 @@ int sw_migration_load_body(const struct sw_migration_set *set, struct sw_migrati
         return -1;
     }
     int rc = read_body(set, dirfd, m->name, &body, &b, err);
-    close(dirfd);
+    if (dirfd != set->dirfd)
+        close(dirfd);
     if (rc != 0) {
         sw_migration_drop_body(&body);
         return rc;

@@ -70,6 +70,7 @@ struct sw_migration_set {
     size_t n_repeatables;
     /* How the files were read, to read a body again the same way. */
     char *dir;
+    int dirfd; /* dir, opened once for every body read again; -1 if it could not be */
     const struct sw_placeholders *placeholders; /* the config's; NULL: none replaced */
     sw_migration_sum_fn sum;                    /* NULL: no checksums */
 };

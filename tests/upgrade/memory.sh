@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Memory follows the largest file, not the directory: `check`, `status` and `--upgrade` keep
 # one file's body at a time (issue 17). And since the upgrade reads each body again right
-# before it runs it, a file changed after the plan was made is refused as drift, not run.
+# before it runs it, a file changed after the plan was made is refused as drift, not run, and
+# reading it again costs one openat.
 TEST_NAME=memory
 . "$SRCDIR/tests/upgrade/lib.sh"
 
@@ -111,5 +112,19 @@ is "$(q "SELECT string_agg(version::text, ',') FROM slipway_migrations WHERE suc
     "0001 is recorded, 0002 is not"
 is "$(q "SELECT count(*) FROM pg_tables WHERE tablename IN ('t2', 't2_changed')")" 0 \
     "neither the planned nor the changed 0002 ran"
+
+# --- the bodies read again: one open of the directory, not one per read ------------------------
+# Each pending body is read by lint, then by the upgrade itself: two opens and closes of the
+# directory per file, half of the system calls that reading a migration costs, until the set
+# kept its directory open.
+dropdb --force "$DB" && createdb "$DB"
+rm -f "$MIG"/*.sql
+for i in $(seq 20); do printf 'CREATE TABLE r%d (id int);\n' "$i" >"$MIG/$(printf %04d "$i")_r.sql"; done
+strace -f -qq -e trace=open,openat -o "$TMP/opens" "$SLIPWAY" -c "$CONF" --upgrade >"$LOG" 2>&1
+is "$?" 0 "an upgrade of 20 files under strace exits 0"
+is "$(grep -c '_r\.sql"' "$TMP/opens")" 60 "each file is read three times: checksum, lint, run"
+dir_opens=$(grep -c "\"$MIG/*\".*O_DIRECTORY" "$TMP/opens")
+[ "$dir_opens" -le 2 ]
+ok $? "the migrations dir is opened $dir_opens times (at most 2: the scan, the set), not once a read"
 
 done_testing
