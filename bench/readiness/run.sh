@@ -17,7 +17,7 @@
 #      exited). ROUNDS rounds; median and slowest. Goal (issue 4): slowest <= 100 ms.
 #      Each latency is split, with the supervisors' JSON log (--log-format json, ms
 #      precision), into the gate opening ("dependencies ready") and the server's own start
-#      (fork, exec of sh, then of date); then the same ROUNDS with 1 supervisor, to show what
+#      (its spawn, exec of sh, then of date); then the same ROUNDS with 1 supervisor, to show what
 #      10 servers starting at once on a few CPUs add.
 #   b. health cost: one `slipway health` answered by a running supervisor over its
 #      health_socket, vs the same with no supervisor listening (slipway connects and checks
@@ -112,7 +112,7 @@ authorized() { grep -c 'connection authorized' "$server_log" || true; }
 # a. Gate latency. gate_rounds runs ROUNDS rounds with N supervisors under the tag TAG and
 #    leaves, in $tmp/TAG.*: commit (COMMIT -> server start, per server), exit (upgrade exit
 #    -> server start), gate (COMMIT -> the supervisor's "dependencies ready" log line, from
-#    its JSON log, ms precision) and spawn (that line -> server start: fork + exec of sh, then
+#    its JSON log, ms precision) and spawn (that line -> server start: spawn + exec of sh, then
 #    of date), and the rows of the per-round table in ROWS_TAG (an array).
 all_waiting() { # DB N -> true once N supervisors wait: idle after LISTEN + their first check
     local n
@@ -275,7 +275,7 @@ report() {
             "$(median <"$tmp/$tag.commit")" "$(maxof <"$tmp/$tag.commit")" "$(minmax_f %.2f <"$tmp/$tag.commit")"
         printf '| of which: the gate opens ("dependencies ready" logged, ms precision) | %d | | %.2f | %.2f | %s |\n' "$n" \
             "$(median <"$tmp/$tag.gate")" "$(maxof <"$tmp/$tag.gate")" "$(minmax_f %.2f <"$tmp/$tag.gate")"
-        printf '| of which: then fork + exec of `sh`, then of `date` | %d | | %.2f | %.2f | %s |\n' "$n" \
+        printf '| of which: then the spawn + exec of `sh`, then of `date` | %d | | %.2f | %.2f | %s |\n' "$n" \
             "$(median <"$tmp/$tag.spawn")" "$(maxof <"$tmp/$tag.spawn")" "$(minmax_f %.2f <"$tmp/$tag.spawn")"
     done
     printf '| server start, from the upgrade process'"'"'s exit (negative: started before it exited) | %d | | %.2f | %.2f | %s |\n' \
