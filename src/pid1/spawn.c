@@ -268,6 +268,10 @@ pid_t sw_spawn(char *const argv[], const struct sw_user *user, int *exit_code, s
     r.errnum = spawn_shared(argv, foreground, &pid);
     if (!r.errnum)
         return pid;
+    /* A script without "#!": execvp runs it with /bin/sh, as shells and tini do, where
+     * posix_spawnp refuses it. */
+    if (r.errnum == ENOEXEC)
+        return spawn_forked(argv, NULL, foreground, exit_code, err);
     describe_failure(&r, argv[0], exit_code, err);
     return -1;
 }

@@ -38,6 +38,12 @@ out=$(pid1 -- "$TMP/map.ini" 2>&1)
 is "$?" 126 "not executable: 126"
 like "$out" "Permission denied" "not-executable message says why"
 
+# A script without "#!" runs with /bin/sh, as execvp, shells and tini run it.
+printf 'exit 6\n' >"$TMP/noshebang"
+chmod +x "$TMP/noshebang"
+pid1 -- "$TMP/noshebang"
+is "$?" 6 "a script without #! runs with /bin/sh, its exit code passed on"
+
 printf '[serve]\ncommand = sh -c "exit 9"\n' >"$TMP/cmd.ini"
 "$SLIPWAY" -c "$TMP/cmd.ini"
 is "$?" 9 "[serve] command is run when no COMMAND is given"
