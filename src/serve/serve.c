@@ -144,14 +144,18 @@ static void forward(struct supervisor *s, int sig)
         begin_stop(s);
 }
 
-static int exit_code(const struct sw_config *cfg, int status)
+static int mapped(const struct sw_config *cfg, int code)
 {
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : SW_EXIT_SIGNAL_BASE + WTERMSIG(status);
-
     for (size_t i = 0; i < cfg->serve.exit_code_map.n; i++)
         if (cfg->serve.exit_code_map.items[i].from == code)
             return cfg->serve.exit_code_map.items[i].to;
     return code;
+}
+
+static int exit_code(const struct sw_config *cfg, int status)
+{
+    return mapped(cfg,
+                  WIFEXITED(status) ? WEXITSTATUS(status) : SW_EXIT_SIGNAL_BASE + WTERMSIG(status));
 }
 
 static void on_child_exit(pid_t pid, int status, void *arg)
@@ -235,6 +239,18 @@ static int exited(const struct supervisor *s)
     return code;
 }
 
+/* The summary when the server could not be started (the cause is logged already): the exit
+ * code a shell would give, 127 or 126, mapped like any other. */
+static int not_started(const struct supervisor *s, int exec_code)
+{
+    int code = mapped(s->cfg, exec_code);
+
+    sw_summary(SW_LOG_INFO, "server_exited",
+               SW_FIELDS(SW_NUM("exit_code", code), SW_NUM("signal", 0)),
+               "server not started: exit code %d", code);
+    return code;
+}
+
 /* Registered once the server runs (the gate passed), so that the fleet lists replicas that
  * serve. After the server's start: the heartbeat's threads must not exist while a forked
  * child (spawn.c, to switch user) is between fork and exec. Only with a database configured: a
@@ -261,7 +277,7 @@ static int supervise(struct supervisor *s, char **argv, const struct sw_user *us
         if (exec_code == SW_EXIT_NOTFOUND && sw_cli_subcommand_near(argv[0]))
             sw_info("hint: did you mean the subcommand 'slipway %s'?",
                     sw_cli_subcommand_near(argv[0]));
-        return exec_code;
+        return not_started(s, exec_code);
     }
     sw_event(SW_LOG_DEBUG, "server_started", SW_FIELDS(SW_NUM("pid", s->child)),
              "server started: pid %d", (int)s->child);

@@ -30,7 +30,7 @@ is "$?" 4 "unmapped codes are unchanged"
 out=$(pid1 -- /nonexistent/server 2>&1)
 is "$?" 127 "command not found: 127"
 like "$out" "cannot run '/nonexistent/server': command not found" "not-found message"
-is "$(printf '%s\n' "$out" | wc -l)" 1 "not found: one line, no exit summary of a server that never ran"
+like "$out" "server not started: exit code 127" "not found: the summary says the server never ran"
 out=$(pid1 -- no-such-command-anywhere 2>&1)
 is "$?" 127 "PATH lookup failure: 127"
 chmod 0644 "$TMP/map.ini"

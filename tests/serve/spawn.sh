@@ -62,7 +62,7 @@ out=$("$SLIPWAY" -c "$TMP/user.ini" -- id -G)
 is "$out" "$(id -G nobody)" "user = nobody: nobody's supplementary groups, not root's"
 out=$("$SLIPWAY" -c "$TMP/user.ini" -- /nonexistent/server 2>&1)
 is "$?" 127 "user = nobody, command not found: 127"
-is "$out" "slipway: cannot run '/nonexistent/server': command not found" "user = nobody, not found: one line"
+like "$out" "cannot run '/nonexistent/server': command not found" "user = nobody, not found: the cause"
 
 # Without a user to switch to, the server's process shares slipway's memory until it execs
 # (posix_spawn's CLONE_VM|CLONE_VFORK): no page table or page of slipway's is copied, and
