@@ -202,8 +202,9 @@ static int spawn_shared(char *const argv[], bool foreground, pid_t *pid)
     return rc;
 }
 
-/* With a user to switch to, which posix_spawn cannot do: fork, and the child reports how far
- * it got through a close-on-exec pipe. A failed child is reaped here, as posix_spawn does. */
+/* What posix_spawn cannot do: switch to a user, run a script without "#!" (execvp's /bin/sh).
+ * fork, and the child reports how far it got through a close-on-exec pipe. A failed child is
+ * reaped here, as posix_spawn does. */
 static pid_t spawn_forked(char *const argv[], const struct sw_user *user, bool foreground,
                           int *exit_code, sw_err *err)
 {
