@@ -61,7 +61,10 @@ echo "# slowest server start: $((last - upgrade_start)) ms after the upgrade pro
 [ "$latency" -lt 1000 ]
 ok $? "slowest of 10 servers started within 1 s of the upgrade's end ($latency ms)"
 wait_for 10 waiting_is 0
-is "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'slipway%'")" 0 \
+# Not counted: a fleet heartbeat's connection, which each replica opens 0.25-1.25 s after its
+# server started and closes once its row is written (tests/fleet/fleet.sh): it may be open at
+# this instant, and is not held.
+is "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'slipway%' AND application_name NOT LIKE 'slipway fleet%'")" 0 \
     "satisfied supervisors hold no connection"
 
 # health through the socket answers from the supervisor: a database URL that points nowhere
