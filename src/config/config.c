@@ -146,12 +146,17 @@ struct loader {
     struct section placeholder_section;   /* a marker: its keys are not defined */
 };
 
-/* Replaces *origin with "PATH:LINE"; false when out of memory. */
-static bool set_origin(char **origin, const char *path, int line)
+/* Replaces *origin ("PATH:LINE", "environment NAME"); false when out of memory, *origin kept. */
+__attribute__((format(printf, 2, 3))) static bool set_origin(char **origin, const char *fmt, ...)
 {
+    va_list ap;
     char *s;
+    int n;
 
-    if (asprintf(&s, "%s:%d", path, line) < 0)
+    va_start(ap, fmt);
+    n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0)
         return false;
     free(*origin);
     *origin = s;
@@ -242,7 +247,8 @@ static struct section *task_section_for(struct loader *ld, const char *name, siz
     if (!grown->task_name)
         return NULL;
     ld->n_tasks++; /* freed with the loader from here on */
-    if (!set_origin(&grown->origin, ld->path, ld->section_line ? ld->section_line : ld->line))
+    if (!set_origin(&grown->origin, "%s:%d", ld->path,
+                    ld->section_line ? ld->section_line : ld->line))
         return NULL;
     return grown;
 }
@@ -418,7 +424,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
     if (!raw->value)
         return loader_fail(ld, "%s: %s", name, verr.msg);
     raw->line = ld->line;
-    if (!set_origin(&raw->origin, ld->path, ld->line))
+    if (!set_origin(&raw->origin, "%s:%d", ld->path, ld->line))
         return loader_fail(ld, "out of memory");
     return 1;
 }
@@ -486,9 +492,7 @@ static int apply_env_key(struct section *sec, size_t k, sw_err *err)
     free(raw->value);
     raw->value = value;
     raw->line = 0;
-    free(raw->origin);
-    if (asprintf(&raw->origin, "environment %s", pv ? plain : file) < 0) {
-        raw->origin = NULL;
+    if (!set_origin(&raw->origin, "environment %s", pv ? plain : file)) {
         sw_err_set(err, "out of memory");
         return -1;
     }
