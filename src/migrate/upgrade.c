@@ -318,7 +318,9 @@ static int wrap_build(struct upgrade *u, const struct sw_migration *m, const cha
     if (notify && m->repeatable)
         commit = sw_repeatable_commit_sql(u->s.db, &u->s.tables, m, checksum, 0, notify, err);
     else if (notify && (then = sw_history_floor_sql(&u->s.tables, m, notify, err)) != NULL)
-        commit = sw_history_commit_sql(u->s.db, &u->s.tables, m, checksum, then, err);
+        commit =
+            sw_history_commit_sql(u->s.db, &u->s.tables, m, checksum,
+                                  sw_history_find(&u->history, &m->version) != NULL, then, err);
     if (commit && asprintf(&w->after, "RELEASE SAVEPOINT " SAVEPOINT "; %s", commit) < 0)
         w->after = NULL;
     if (!w->before || (commit && !w->after))

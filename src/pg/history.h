@@ -76,11 +76,12 @@ int sw_history_record(struct sw_db *db, const struct sw_tables *t, const struct 
 /* The successful row of a transactional migration as SQL text with the values quoted in,
  * followed by "; then": to send in one round trip with the migration itself, its NOTIFY and
  * COMMIT; duration_ms is measured by the server from the transaction's start. It fails
- * (unique violation) when the version is recorded already. malloc'd; NULL with err on
- * failure. */
+ * (unique violation) when the version is recorded already. replace: the history read under
+ * the lock holds a row for m (an unfinished one): it is deleted first. malloc'd; NULL with
+ * err on failure. */
 char *sw_history_commit_sql(struct sw_db *db, const struct sw_tables *t,
-                            const struct sw_migration *m, const char *checksum, const char *then,
-                            sw_err *err);
+                            const struct sw_migration *m, const char *checksum, bool replace,
+                            const char *then, sw_err *err);
 /* m's row as applied by another tool or a baseline: note says which, in applied_by
  * ("adopted from dbmate's public.schema_migrations"). No NOTIFY, no transaction of its own. */
 int sw_history_record_adopted(struct sw_db *db, const struct sw_tables *t,

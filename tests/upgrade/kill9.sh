@@ -78,4 +78,24 @@ like "$(cat "$TMP/race.log")" "0033_race.sql: cannot record it" "and says so"
 is "$(q "SELECT count(*) FROM ledger WHERE version = 33")" 0 "its run of the migration was rolled back"
 is "$(q "SELECT applied_by FROM slipway_migrations WHERE version = '{33}'")" "the killed upgrader" "the first record stands"
 
+# The same race over an unfinished row of the version (a no-transaction run that stopped
+# midway, the file transactional since): the DELETE that clears that row before the new one is
+# written may take an unfinished row only. A success row committed meanwhile stays, and the
+# migration rolls back. (Row 33 gets its file's checksum first: it is history now.)
+q "UPDATE slipway_migrations SET checksum = '$(sha256sum <"$MIG/0033_race.sql" | cut -d' ' -f1)' WHERE version = '{33}'" >/dev/null
+q "INSERT INTO slipway_migrations (version, name, checksum, statements_done, success) VALUES ('{34}', '0034_race.sql', 'x', 1, false)" >/dev/null
+printf '%s\n' 'INSERT INTO ledger VALUES (34);' \
+    'DO $$BEGIN FOR i IN 1..1200 LOOP EXIT WHEN EXISTS (SELECT 1 FROM slipway_migrations WHERE version = ARRAY[34]::numeric[] AND success); PERFORM pg_sleep(0.05); END LOOP; END$$ /* race_wait_34 */;' \
+    >"$MIG/0034_race.sql"
+"$SLIPWAY" -c "$CONF" --upgrade >"$TMP/race34.log" 2>&1 &
+pid=$!
+wait_running '%race_wait_34%'
+ok $? "the migration over the unfinished row is running"
+q "UPDATE slipway_migrations SET success = true, applied_by = 'the other upgrader' WHERE version = '{34}'" >/dev/null
+wait "$pid"
+is "$?" 1 "an upgrader whose unfinished row became a success meanwhile fails (1)"
+like "$(cat "$TMP/race34.log")" "0034_race.sql: cannot record it" "and says so"
+is "$(q "SELECT count(*) FROM ledger WHERE version = 34")" 0 "its run of the migration was rolled back"
+is "$(q "SELECT applied_by FROM slipway_migrations WHERE version = '{34}'")" "the other upgrader" "the success row stands"
+
 done_testing

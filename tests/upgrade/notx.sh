@@ -114,4 +114,28 @@ is "$RC" 0 "a file ending without ';' in a comment without newline applies"
 is "$(q "SELECT count(*) FROM slipway_migrations WHERE version = '{3}' AND success")" 1 \
     "and is recorded"
 
+# The history's DELETE (which clears an unfinished row before the new row is written) is sent
+# only when the history holds such a row for the version: a statement after the file's DDL
+# costs the server as much as a small migration's commit. A statement trigger counts the
+# DELETE statements on the history, even those that delete nothing.
+q "CREATE TABLE history_deletes (n int); INSERT INTO history_deletes VALUES (0);
+   CREATE FUNCTION count_delete() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN UPDATE history_deletes SET n = n + 1; RETURN NULL; END\$\$;
+   CREATE TRIGGER count_delete AFTER DELETE ON slipway_migrations FOR EACH STATEMENT EXECUTE FUNCTION count_delete()" >/dev/null
+q "DELETE FROM slipway_migrations WHERE false" >/dev/null
+is "$(q "SELECT n FROM history_deletes")" 1 "the trigger counts a DELETE that deletes nothing"
+q "UPDATE history_deletes SET n = 0" >/dev/null
+printf 'CREATE TABLE fresh_t (x int);\n' >"$MIG/0004_fresh.sql"
+printf -- '-- slipway:no-transaction\nCREATE TABLE later_t (x int);\nSELECT * FROM no_such_table_5;\n' >"$MIG/0005_later.sql"
+sw --upgrade
+is "$RC" 1 "a fresh transactional migration applies, the no-transaction one after it fails"
+is "$(q "SELECT statements_done || ' ' || success FROM slipway_migrations WHERE version = '{5}'")" \
+    "1 false" "and leaves an unfinished row"
+is "$(q "SELECT n FROM history_deletes")" 0 "no DELETE was sent for a version the history did not hold"
+printf 'CREATE TABLE IF NOT EXISTS later_t (x int);\n' >"$MIG/0005_later.sql"
+sw --upgrade
+is "$RC" 0 "the file made transactional applies over its unfinished row"
+is "$(q "SELECT statements_done || ' ' || success FROM slipway_migrations WHERE version = '{5}'")" \
+    "0 true" "the row says applied"
+is "$(q "SELECT n FROM history_deletes")" 1 "one DELETE, for the unfinished row"
+
 done_testing
