@@ -30,7 +30,7 @@ struct sw_checksum_stream *sw_checksum_open(sw_err *err)
         sw_err_set(err, "out of memory");
         return NULL;
     }
-    if (!sw_crypto->EVP_DigestInit_ex(ctx, sw_crypto->EVP_sha256(), NULL)) {
+    if (!sw_crypto->EVP_DigestInit_ex(ctx, sw_sha256, NULL)) {
         sw_crypto->EVP_MD_CTX_free(ctx);
         failed(err);
         return NULL;
@@ -73,7 +73,7 @@ int sw_checksum(const char *data, size_t len, char hex[SW_CHECKSUM_HEX_LEN + 1],
 
     if (sw_libcrypto_load(err) < 0)
         return -1;
-    if (!sw_crypto->EVP_Digest(data, len, md, &md_len, sw_crypto->EVP_sha256(), NULL) ||
+    if (!sw_crypto->EVP_Digest(data, len, md, &md_len, sw_sha256, NULL) ||
         md_len * 2 != SW_CHECKSUM_HEX_LEN)
         return failed(err);
     to_hex(md, hex);

@@ -5,6 +5,7 @@
 
 const struct sw_pq_api *sw_pq;
 const struct sw_crypto_api *sw_crypto;
+const EVP_MD *sw_sha256;
 
 #define SW_PQ_SYMBOL(name) {#name, offsetof(struct sw_pq_api, name)},
 #define SW_CRYPTO_SYMBOL(name) {#name, offsetof(struct sw_crypto_api, name)},
@@ -35,6 +36,7 @@ static void load_pq(void)
         sw_pq = &api;
 }
 
+/* The fetched digest is kept for the process's life, as the library itself is. */
 static void load_crypto(void)
 {
     static struct sw_crypto_api api;
@@ -42,8 +44,15 @@ static void load_crypto(void)
     crypto_load.rc =
         sw_dynload("libcrypto.so.3", "libssl3", crypto_symbols,
                    sizeof crypto_symbols / sizeof *crypto_symbols, &api, &crypto_load.err);
-    if (crypto_load.rc == 0)
-        sw_crypto = &api;
+    if (crypto_load.rc < 0)
+        return;
+    sw_sha256 = api.EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!sw_sha256) {
+        sw_err_set(&crypto_load.err, "libcrypto.so.3 offers no SHA-256 (check its configuration)");
+        crypto_load.rc = -1;
+        return;
+    }
+    sw_crypto = &api;
 }
 
 static int loaded(struct once_load *l, void (*load)(void), sw_err *err)

@@ -53,7 +53,7 @@
 
 #define SW_CRYPTO_FUNCTIONS(X)                                                                     \
     X(EVP_Digest)                                                                                  \
-    X(EVP_sha256)                                                                                  \
+    X(EVP_MD_fetch)                                                                                \
     X(EVP_MD_CTX_new)                                                                              \
     X(EVP_MD_CTX_free)                                                                             \
     X(EVP_MD_CTX_copy_ex)                                                                          \
@@ -72,6 +72,9 @@ struct sw_crypto_api {
 /* Non-NULL once the matching loader succeeded. */
 extern const struct sw_pq_api *sw_pq;
 extern const struct sw_crypto_api *sw_crypto;
+/* SHA-256, fetched once by the libcrypto loader: EVP_sha256() asks libcrypto's provider
+ * store again on every digest, which costs more than hashing a small migration file. */
+extern const EVP_MD *sw_sha256;
 
 /* Load the library once (later calls return 0 at once). -1 with err naming the library and
  * the Debian package that provides it. */
