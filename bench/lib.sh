@@ -15,6 +15,14 @@ export LC_ALL=C # decimal points and sort order independent of the caller's loca
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 results_dir=$root/bench/results
 
+# Debian's /usr/bin/psql is a Perl wrapper (pg_wrapper) that picks a cluster's version and
+# then runs the real psql: ~40 ms of Perl start-up on every call here, which a floor or a
+# peer measured with psql must not include. The newest server version's binaries go first
+# on PATH (the version tests/lib/pg.sh starts), so `psql` is the client itself, for every
+# tool that starts one (sqitch too).
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[[ -z $pg_bin ]] || PATH=$pg_bin:$PATH
+
 # slipway reads SLIPWAY_<SECTION>_<KEY> and SLIPWAY_CONFIG, which would change what is
 # measured: keep the caller's out of every process the benchmark starts.
 while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^SLIPWAY' || true)
