@@ -18,7 +18,7 @@ int sw_wait_main(const struct sw_config *cfg, const struct sw_cli *cli)
         sw_error("%s", err.msg);
         return SW_EXIT_USAGE;
     }
-    code = sw_session_open(&s, cfg, "wait", SW_SESSION_LOOP, NULL);
+    code = sw_session_open(&s, cfg, "wait", SW_SESSION_LOOP, NULL, NULL);
     if (code == SW_EXIT_OK && sw_requirements_any(&req))
         code = sw_health_wait(&s.loop, &s.stop, cfg, &req,
                               cli->has_timeout ? cli->timeout_ms : cfg->serve.wait_timeout_ms, NULL,

@@ -377,26 +377,33 @@ static int read_database(struct status *st, struct sw_session *s)
     return SW_EXIT_OK;
 }
 
-int sw_status_main(const struct sw_config *cfg, const struct sw_cli *cli)
+/* The files and their checksums, read while the connection starts (sw_db_meanwhile). */
+static int read_files(void *arg)
 {
-    struct status st = {.cfg = cfg};
-    struct sw_session s;
+    struct status *st = arg;
     sw_err err;
-    int rc = SW_EXIT_USAGE;
 
-    if (sw_migrations_load(cfg->migrations.dir, NULL, sw_checksum, &st.set, &err) < 0) {
+    if (sw_migrations_load(st->cfg->migrations.dir, NULL, sw_checksum, &st->set, &err) < 0) {
         sw_error("%s", err.msg);
         return SW_EXIT_USAGE;
     }
-    if (sw_plan_checksums(&st.plan, &st.set, &err) < 0) {
+    if (sw_plan_checksums(&st->plan, &st->set, &err) < 0) {
         sw_error("%s", err.msg);
-        rc = SW_EXIT_FAIL;
-    } else {
-        rc = sw_session_open(&s, cfg, "status", SW_SESSION_READ, NULL);
-        if (rc == SW_EXIT_OK)
-            rc = read_database(&st, &s);
-        sw_session_close(&s);
+        return SW_EXIT_FAIL;
     }
+    return SW_EXIT_OK;
+}
+
+int sw_status_main(const struct sw_config *cfg, const struct sw_cli *cli)
+{
+    struct status st = {.cfg = cfg};
+    struct sw_db_meanwhile files = {.fn = read_files, .arg = &st};
+    struct sw_session s;
+    int rc = sw_session_open(&s, cfg, "status", SW_SESSION_READ, NULL, &files);
+
+    if (rc == SW_EXIT_OK)
+        rc = read_database(&st, &s);
+    sw_session_close(&s);
     if (rc == SW_EXIT_OK) {
         sw_db_describe(cfg->database.url, st.database, sizeof st.database);
         if (cli->json)

@@ -851,8 +851,13 @@ static int upgrade(struct upgrade *u)
     return rc;
 }
 
-static int prepare(struct upgrade *u, const struct sw_config *cfg)
+/* The files and their checksums, read while the connection starts (sw_db_meanwhile): a
+ * no-op upgrade of 1,000 files spends ~10 ms on them, as long as the server takes to start a
+ * session here. */
+static int prepare(void *arg)
 {
+    struct upgrade *u = arg;
+    const struct sw_config *cfg = u->s.cfg;
     sw_err err;
 
     if (sw_migrations_load(cfg->migrations.dir, &cfg->placeholders, sw_checksum, &u->set, &err) <
@@ -864,7 +869,6 @@ static int prepare(struct upgrade *u, const struct sw_config *cfg)
         sw_error("%s", err.msg);
         return SW_EXIT_FAIL;
     }
-    u->s.cfg = cfg;
     return check_bigint(u);
 }
 
@@ -872,17 +876,15 @@ int sw_upgrade_main(const struct sw_config *cfg, const struct sw_cli *cli,
                     const struct sw_session_watch *watch)
 {
     struct upgrade u = {.cli = cli};
-    int rc = prepare(&u, cfg);
+    struct sw_db_meanwhile read_files = {.fn = prepare, .arg = &u};
+    int rc = sw_session_open(&u.s, cfg, "upgrade", SW_SESSION_UPGRADE, watch, &read_files);
 
-    if (rc == SW_EXIT_OK) {
-        rc = sw_session_open(&u.s, cfg, "upgrade", SW_SESSION_UPGRADE, watch);
-        if (rc == SW_EXIT_OK)
-            rc = upgrade(&u);
-        /* whatever failed after a stop request failed because of it */
-        if (rc != SW_EXIT_OK && u.s.stop)
-            rc = sw_session_stop_code(&u.s);
-        sw_session_close(&u.s);
-    }
+    if (rc == SW_EXIT_OK)
+        rc = upgrade(&u);
+    /* whatever failed after a stop request failed because of it */
+    if (rc != SW_EXIT_OK && u.s.stop)
+        rc = sw_session_stop_code(&u.s);
+    sw_session_close(&u.s);
     sw_task_versions_free(&u.task_versions);
     sw_repeatables_free(&u.repeatable_rows);
     sw_plan_free(&u.plan);

@@ -36,6 +36,7 @@ struct sw_db {
     size_t completed;           /* statements of the last query that completed (one result each) */
     void (*on_lost)(void *arg); /* sw_db_watch() */
     void *on_lost_arg;
+    struct sw_db_meanwhile *meanwhile; /* while connecting; NULL: none */
 };
 
 enum wake { WAKE_READY, WAKE_TIMEOUT, WAKE_STOP, WAKE_ERROR };
@@ -322,8 +323,35 @@ static void add_hosts(const char *const *keys, const char *const *values,
     k[n] = v[n] = NULL;
 }
 
+int sw_db_meanwhile_run(struct sw_db_meanwhile *mw)
+{
+    if (!mw->done) {
+        mw->done = true;
+        mw->rc = mw->fn(mw->arg);
+    }
+    return mw->rc;
+}
+
+/* The work to do while connecting; false when it asks to abandon the connection. The
+ * attempt's deadline moves by the time the work took, which was not the server's. */
+static bool run_meanwhile(struct sw_db *db)
+{
+    uint64_t before;
+    int rc;
+
+    if (!db->meanwhile)
+        return true;
+    uv_update_time(db->loop);
+    before = uv_now(db->loop);
+    rc = sw_db_meanwhile_run(db->meanwhile);
+    uv_update_time(db->loop);
+    if (db->deadline != NO_DEADLINE)
+        db->deadline += uv_now(db->loop) - before;
+    return rc == 0;
+}
+
 /* One attempt, bounded by timeout_ms. 0: connected; -1: failed, err holds the reason;
- * 1: stopped. */
+ * 1: stopped; 2: abandoned by the work done meanwhile. */
 static int connect_once(struct sw_db *db, const char *url, const char *const *keys,
                         const char *const *values, int64_t timeout_ms, sw_err *err)
 {
@@ -354,6 +382,14 @@ static int connect_once(struct sw_db *db, const char *url, const char *const *ke
     if (sw_pq->PQstatus(db->conn) == CONNECTION_BAD)
         st = PGRES_POLLING_FAILED;
     while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+        /* after the startup packet: not while SSL or GSS encryption is still being agreed on,
+         * which the server answers at once */
+        if (st == PGRES_POLLING_READING &&
+            sw_pq->PQstatus(db->conn) == CONNECTION_AWAITING_RESPONSE && !run_meanwhile(db)) {
+            sw_hostaddr_free(&hosts);
+            db->deadline = NO_DEADLINE;
+            return 2;
+        }
         w = wait_socket(db, st == PGRES_POLLING_READING ? UV_READABLE : UV_WRITABLE, true, -1);
         /* libpq may close and reopen its socket inside PQconnectPoll: never keep a watcher */
         close_poll(db);
@@ -407,8 +443,10 @@ static enum sw_db_connect_result connect_retrying(struct sw_db *db, const char *
         int r = connect_once(db, cfg->url, keys, values, timeout > 0 ? timeout : -1, err);
         if (r == 0)
             return SW_DB_CONNECTED;
-        if (r > 0)
+        if (r == 1)
             return SW_DB_STOP;
+        if (r == 2 || !run_meanwhile(db))
+            return SW_DB_ABANDONED;
         left = cfg->wait_ms < 0 ? INT64_MAX : cfg->wait_ms - elapsed_ms(db->loop, start);
         log_attempt(desc, err, left > 0 ? (backoff < left ? backoff : left) : -1);
         sw_pq->PQfinish(db->conn);
@@ -451,6 +489,14 @@ enum sw_db_connect_result sw_db_connect(struct sw_db **out, uv_loop_t *loop, int
                                         const struct sw_database *cfg, const char *purpose,
                                         sw_err *err)
 {
+    return sw_db_connect_meanwhile(out, loop, stop, cfg, purpose, NULL, err);
+}
+
+enum sw_db_connect_result sw_db_connect_meanwhile(struct sw_db **out, uv_loop_t *loop, int *stop,
+                                                  const struct sw_database *cfg,
+                                                  const char *purpose, struct sw_db_meanwhile *mw,
+                                                  sw_err *err)
+{
     char app[300];
     /* TCP keepalives (ignored on a Unix socket): a server gone from the network is noticed
      * within ~25 s, even while a long statement runs. They come before the url, which
@@ -484,7 +530,9 @@ enum sw_db_connect_result sw_db_connect(struct sw_db **out, uv_loop_t *loop, int
     db->stop = stop;
     db->poll_fd = -1;
     db->deadline = NO_DEADLINE;
+    db->meanwhile = mw;
     r = connect_retrying(db, keys, values, cfg, err);
+    db->meanwhile = NULL;
     if (r == SW_DB_CONNECTED && sw_pq->PQsetnonblocking(db->conn, 1) < 0) {
         sw_redact(err, "cannot make the connection non-blocking: ", sw_pq->PQerrorMessage(db->conn),
                   &db->secrets);
@@ -493,6 +541,8 @@ enum sw_db_connect_result sw_db_connect(struct sw_db **out, uv_loop_t *loop, int
     if (r != SW_DB_CONNECTED) {
         if (r == SW_DB_STOP)
             sw_err_set(err, "stopped while connecting");
+        else if (r == SW_DB_ABANDONED)
+            sw_err_set(err, "connection abandoned: the work done meanwhile failed");
         sw_db_close(db);
         return r;
     }

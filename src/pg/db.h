@@ -36,7 +36,23 @@ enum sw_db_connect_result {
     SW_DB_UNREACHABLE, /* every attempt failed for database.wait: exit 3 */
     SW_DB_STOP,        /* *stop was set while connecting */
     SW_DB_NOLIB,       /* libpq.so.5 could not be loaded */
+    SW_DB_ABANDONED,   /* the work done meanwhile failed (its rc says how) */
 };
+
+/* Work that needs no database, done while the first connection attempt waits for the server
+ * (a backend forking and reading its catalogs, authentication: ~10-20 ms here) rather than
+ * before it: fn(arg) runs once, at the attempt's first wait for an answer, or right after the
+ * attempt failed, before any retry and its log line. rc is what it returned: 0 goes on, any
+ * other value abandons the connection (SW_DB_ABANDONED). The attempt's connect_timeout does
+ * not count the time fn took. */
+struct sw_db_meanwhile {
+    int (*fn)(void *arg);
+    void *arg;
+    int rc;
+    bool done;
+};
+/* Runs mw's work unless it ran already; its rc either way. */
+int sw_db_meanwhile_run(struct sw_db_meanwhile *mw);
 
 /* Connects with cfg's url (NULL: libpq's PG* defaults), application_name
  * "slipway PURPOSE (HOSTNAME)", each attempt bounded by connect_timeout, retried with
@@ -45,6 +61,12 @@ enum sw_db_connect_result {
 enum sw_db_connect_result sw_db_connect(struct sw_db **out, uv_loop_t *loop, int *stop,
                                         const struct sw_database *cfg, const char *purpose,
                                         sw_err *err);
+/* The same, with work to do meanwhile; mw may be NULL. When the connection fails before its
+ * first attempt (bad config, no libpq), mw has not run. */
+enum sw_db_connect_result sw_db_connect_meanwhile(struct sw_db **out, uv_loop_t *loop, int *stop,
+                                                  const struct sw_database *cfg,
+                                                  const char *purpose, struct sw_db_meanwhile *mw,
+                                                  sw_err *err);
 /* The exit code of a failed connection: 2 bad config, 3 unreachable, 1 no libpq (STOP: the
  * caller's 128+N). */
 int sw_db_connect_exit_code(enum sw_db_connect_result r);

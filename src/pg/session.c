@@ -44,12 +44,18 @@ int sw_session_stop_code(const struct sw_session *s)
     return SW_EXIT_SIGNAL_BASE + s->stop;
 }
 
-static int connect_db(struct sw_session *s)
+/* mw: the caller's work, done while the first attempt waits for the server; done here when
+ * the connection failed before any attempt or never waited, so that its failure, which it
+ * logged, is the one reported (a bad migration file comes before a bad url, as it did when
+ * the files were read first). */
+static int connect_db(struct sw_session *s, struct sw_db_meanwhile *mw)
 {
     sw_err err;
-    enum sw_db_connect_result r =
-        sw_db_connect(&s->db, &s->loop, &s->stop, &s->cfg->database, s->purpose, &err);
+    enum sw_db_connect_result r = sw_db_connect_meanwhile(&s->db, &s->loop, &s->stop,
+                                                          &s->cfg->database, s->purpose, mw, &err);
 
+    if (mw && r != SW_DB_STOP && sw_db_meanwhile_run(mw) != SW_EXIT_OK)
+        return mw->rc;
     if (r == SW_DB_CONNECTED) {
         if (sw_backend_setup(s->db, &s->backend, &err) == 0)
             return SW_EXIT_OK;
@@ -94,7 +100,7 @@ static int reconnect(struct sw_session *s, const sw_err *why)
             why->msg);
     sw_db_close(s->db);
     s->db = NULL;
-    return connect_db(s);
+    return connect_db(s, NULL);
 }
 
 static int64_t lock_wait_left(struct sw_session *s, uint64_t start)
@@ -220,7 +226,8 @@ static bool takes_lock(enum sw_session_kind kind)
 }
 
 int sw_session_open(struct sw_session *s, const struct sw_config *cfg, const char *purpose,
-                    enum sw_session_kind kind, const struct sw_session_watch *watch)
+                    enum sw_session_kind kind, const struct sw_session_watch *watch,
+                    struct sw_db_meanwhile *meanwhile)
 {
     sw_err err;
     int r;
@@ -241,7 +248,7 @@ int sw_session_open(struct sw_session *s, const struct sw_config *cfg, const cha
         watch->opened(s, watch->arg);
     if (kind == SW_SESSION_LOOP)
         return SW_EXIT_OK;
-    r = connect_db(s);
+    r = connect_db(s, meanwhile);
     if (r == SW_EXIT_OK && takes_lock(kind))
         r = check_primary_session(s);
     if (r != SW_EXIT_OK)

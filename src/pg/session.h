@@ -58,9 +58,12 @@ enum sw_session_kind {
 
 /* Returns SW_EXIT_OK, or the exit code to end with (the reason logged); call
  * sw_session_close() either way. purpose names the connection: "slipway PURPOSE (HOSTNAME)".
- * watch, when not NULL, must outlive the session. */
+ * watch, when not NULL, must outlive the session. meanwhile (may be NULL): work done while the
+ * connection starts (pg/db.h), always done unless a stop came first, s->cfg set; its failure
+ * (an exit code, logged by it) is what this returns then. */
 int sw_session_open(struct sw_session *s, const struct sw_config *cfg, const char *purpose,
-                    enum sw_session_kind kind, const struct sw_session_watch *watch);
+                    enum sw_session_kind kind, const struct sw_session_watch *watch,
+                    struct sw_db_meanwhile *meanwhile);
 /* Releases the lock, closes the connection, tears the loop down. When the connection was
  * abandoned mid-statement (a stop whose cancel did not land in time), its backend is
  * terminated from a second short connection first, bounded: the statement is gone when

@@ -47,7 +47,7 @@ int sw_task_main(const struct sw_config *cfg, const struct sw_cli *cli,
         sw_error("no [task \"%s\"] in %s", cli->task, cfg->path ? cfg->path : "the config");
         return SW_EXIT_USAGE;
     }
-    rc = sw_session_open(&s, cfg, "task", SW_SESSION_LOCK, watch);
+    rc = sw_session_open(&s, cfg, "task", SW_SESSION_LOCK, watch, NULL);
     if (rc == SW_EXIT_OK)
         rc = is_due(&s, t, cli->rerun, &due) < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
     if (rc == SW_EXIT_OK && due)

@@ -120,11 +120,31 @@ is "$(q "SELECT count(*) FROM pg_tables WHERE tablename IN ('t2', 't2_changed')"
 dropdb --force "$DB" && createdb "$DB"
 rm -f "$MIG"/*.sql
 for i in $(seq 20); do printf 'CREATE TABLE r%d (id int);\n' "$i" >"$MIG/$(printf %04d "$i")_r.sql"; done
-strace -f -qq -e trace=open,openat -o "$TMP/opens" "$SLIPWAY" -c "$CONF" --upgrade >"$LOG" 2>&1
+strace -f -qq -e trace=open,openat,sendto,recvfrom -o "$TMP/opens" "$SLIPWAY" -c "$CONF" --upgrade >"$LOG" 2>&1
 is "$?" 0 "an upgrade of 20 files under strace exits 0"
 is "$(grep -c '_r\.sql"' "$TMP/opens")" 60 "each file is read three times: checksum, lint, run"
 dir_opens=$(grep -c "\"$MIG/*\".*O_DIRECTORY" "$TMP/opens")
 [ "$dir_opens" -le 2 ]
 ok $? "the migrations dir is opened $dir_opens times (at most 2: the scan, the set), not once a read"
+
+# The files are read while the server starts the session: after the startup packet went out
+# (the first sendto, "user" among its first bytes) and before the server's first answer was
+# read, not before the connection began. System calls in the order they were made.
+order=$(awk '/sendto\(.*user/ && !s { s = NR } /_r\.sql"/ && !f { f = NR }
+             /recvfrom\(/ && !/EAGAIN/ && s && !r { r = NR } END { print s + 0, f + 0, r + 0 }' "$TMP/opens")
+read -r startup first_file answer <<<"$order"
+[ "$startup" -gt 0 ] && [ "$startup" -lt "$first_file" ] && [ "$first_file" -lt "$answer" ]
+ok $? "startup packet, then the first file, then the server's first answer (lines $order)"
+# The same over TCP with sslmode=prefer: libpq first asks for SSL (the server here says no at
+# once); the files wait for the startup packet, which comes after that answer.
+dropdb --force "$DB" && createdb "$DB"
+sed -i "s/^url = .*/url = host=127.0.0.1 port=$PGPORT dbname=$DB sslmode=prefer/" "$CONF"
+strace -f -qq -e trace=openat,sendto,recvfrom -o "$TMP/tcp" "$SLIPWAY" -c "$CONF" --upgrade >"$LOG" 2>&1
+is "$?" 0 "the same upgrade over TCP, sslmode=prefer, exits 0"
+order=$(awk '/sendto\(.*user/ && !s { s = NR } /_r\.sql"/ && !f { f = NR }
+             /recvfrom\(/ && !/EAGAIN/ && s && !r { r = NR } END { print s + 0, f + 0, r + 0 }' "$TMP/tcp")
+read -r startup first_file answer <<<"$order"
+[ "$startup" -gt 0 ] && [ "$startup" -lt "$first_file" ] && [ "$first_file" -lt "$answer" ]
+ok $? "over TCP too: startup packet, first file, first answer (lines $order)"
 
 done_testing
