@@ -56,4 +56,16 @@ sw --upgrade
 is "$RC" 2 "a duplicate version is a configuration error"
 like "$OUT" "duplicate version 5" "duplicate named"
 
+# The files are read while the connection starts; when it cannot start (nothing listens on
+# port 1), they are read after the first failed attempt, before any retry: the bad file is the
+# one error, at once, for upgrade and status alike.
+write_config
+sed -i 's/^url = .*/url = host=127.0.0.1 port=1 dbname=nowhere/; s/^wait = .*/wait = 3s/' "$CONF"
+for cmd in --upgrade status; do
+    sw $cmd
+    is "$RC" 2 "$cmd: a duplicate version with the database unreachable exits 2"
+    like "$OUT" "duplicate version 5" "$cmd: the bad file is the error"
+    unlike "$OUT" "retrying" "$cmd: no retry of the connection came first"
+done
+
 done_testing
