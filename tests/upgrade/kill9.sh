@@ -60,42 +60,39 @@ is "$(running '%pg_sleep(1)%')" 0 "the killed upgrader's session has ended"
 is "$(q "SELECT count(*) FROM ledger")" 1 "the migration ran once"
 is "$(q "SELECT count(*) FROM slipway_migrations WHERE success")" 32 "and is recorded once"
 
+# race V SQL WHO: migration V waits until it sees a success row for its version; once it runs,
+# SQL commits one from psql (applied_by WHO). The upgrader's own commit must then fail and roll
+# the migration back, never apply it a second time.
+race() {
+    local v=$1 sql=$2 who=$3 pid
+    printf '%s\n' "INSERT INTO ledger VALUES ($v);" \
+        "DO \$\$BEGIN FOR i IN 1..1200 LOOP EXIT WHEN EXISTS (SELECT 1 FROM slipway_migrations WHERE version = ARRAY[$v]::numeric[] AND success); PERFORM pg_sleep(0.05); END LOOP; END\$\$ /* race_wait_$v */;" \
+        >"$MIG/00${v}_race.sql"
+    "$SLIPWAY" -c "$CONF" --upgrade >"$TMP/race$v.log" 2>&1 &
+    pid=$!
+    wait_running "%race_wait_$v%"
+    ok $? "$v: the migration is running"
+    q "$sql" >/dev/null
+    wait "$pid"
+    is "$?" 1 "$v: the upgrader whose version was committed meanwhile fails (1)"
+    like "$(cat "$TMP/race$v.log")" "00${v}_race.sql: cannot record it" "$v: and says so"
+    is "$(q "SELECT count(*) FROM ledger WHERE version = $v")" 0 "$v: its run of the migration was rolled back"
+    is "$(q "SELECT applied_by FROM slipway_migrations WHERE version = '{$v}'")" "$who" "$v: the other record stands"
+}
+
 # The other half of that race: a version recorded by someone else after this upgrader read the
 # history (with the lock on the working session this cannot happen through slipway; the plain
-# INSERT stays as a second line of defence). Simulated by committing the row from psql while the
-# migration runs, which waits until it sees that row: its own commit must then fail on the
-# primary key and roll the migration back, never apply it a second time.
-printf '%s\n' 'INSERT INTO ledger VALUES (33);' \
-    'DO $$BEGIN FOR i IN 1..1200 LOOP EXIT WHEN EXISTS (SELECT 1 FROM slipway_migrations WHERE version = ARRAY[33]::numeric[]); PERFORM pg_sleep(0.05); END LOOP; END$$ /* race_wait */;' \
-    >"$MIG/0033_race.sql"
-"$SLIPWAY" -c "$CONF" --upgrade >"$TMP/race.log" 2>&1 &
-pid=$!
-wait_running '%race_wait%'
-q "INSERT INTO slipway_migrations (version, name, checksum, applied_at, duration_ms, applied_by, statements_done, success) VALUES ('{33}', '0033_race.sql', 'x', now(), 0, 'the killed upgrader', 0, true)" >/dev/null
-wait "$pid"
-is "$?" 1 "an upgrader whose version was committed meanwhile fails (1)"
-like "$(cat "$TMP/race.log")" "0033_race.sql: cannot record it" "and says so"
-is "$(q "SELECT count(*) FROM ledger WHERE version = 33")" 0 "its run of the migration was rolled back"
-is "$(q "SELECT applied_by FROM slipway_migrations WHERE version = '{33}'")" "the killed upgrader" "the first record stands"
+# INSERT stays as a second line of defence).
+race 33 "INSERT INTO slipway_migrations (version, name, checksum, applied_at, duration_ms, applied_by, statements_done, success) VALUES ('{33}', '0033_race.sql', 'x', now(), 0, 'the killed upgrader', 0, true)" \
+    "the killed upgrader"
 
 # The same race over an unfinished row of the version (a no-transaction run that stopped
 # midway, the file transactional since): the DELETE that clears that row before the new one is
-# written may take an unfinished row only. A success row committed meanwhile stays, and the
-# migration rolls back. (Row 33 gets its file's checksum first: it is history now.)
+# written may take an unfinished row only. A success row committed meanwhile stays. (Row 33
+# gets its file's checksum first: it is history now.)
 q "UPDATE slipway_migrations SET checksum = '$(sha256sum <"$MIG/0033_race.sql" | cut -d' ' -f1)' WHERE version = '{33}'" >/dev/null
 q "INSERT INTO slipway_migrations (version, name, checksum, statements_done, success) VALUES ('{34}', '0034_race.sql', 'x', 1, false)" >/dev/null
-printf '%s\n' 'INSERT INTO ledger VALUES (34);' \
-    'DO $$BEGIN FOR i IN 1..1200 LOOP EXIT WHEN EXISTS (SELECT 1 FROM slipway_migrations WHERE version = ARRAY[34]::numeric[] AND success); PERFORM pg_sleep(0.05); END LOOP; END$$ /* race_wait_34 */;' \
-    >"$MIG/0034_race.sql"
-"$SLIPWAY" -c "$CONF" --upgrade >"$TMP/race34.log" 2>&1 &
-pid=$!
-wait_running '%race_wait_34%'
-ok $? "the migration over the unfinished row is running"
-q "UPDATE slipway_migrations SET success = true, applied_by = 'the other upgrader' WHERE version = '{34}'" >/dev/null
-wait "$pid"
-is "$?" 1 "an upgrader whose unfinished row became a success meanwhile fails (1)"
-like "$(cat "$TMP/race34.log")" "0034_race.sql: cannot record it" "and says so"
-is "$(q "SELECT count(*) FROM ledger WHERE version = 34")" 0 "its run of the migration was rolled back"
-is "$(q "SELECT applied_by FROM slipway_migrations WHERE version = '{34}'")" "the other upgrader" "the success row stands"
+race 34 "UPDATE slipway_migrations SET success = true, applied_by = 'the other upgrader' WHERE version = '{34}'" \
+    "the other upgrader"
 
 done_testing
