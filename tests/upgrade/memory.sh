@@ -129,22 +129,23 @@ ok $? "the migrations dir is opened $dir_opens times (at most 2: the scan, the s
 
 # The files are read while the server starts the session: after the startup packet went out
 # (the first sendto, "user" among its first bytes) and before the server's first answer was
-# read, not before the connection began. System calls in the order they were made.
-order=$(awk '/sendto\(.*user/ && !s { s = NR } /_r\.sql"/ && !f { f = NR }
-             /recvfrom\(/ && !/EAGAIN/ && s && !r { r = NR } END { print s + 0, f + 0, r + 0 }' "$TMP/opens")
-read -r startup first_file answer <<<"$order"
-[ "$startup" -gt 0 ] && [ "$startup" -lt "$first_file" ] && [ "$first_file" -lt "$answer" ]
-ok $? "startup packet, then the first file, then the server's first answer (lines $order)"
+# read, not before the connection began. read_while_connecting LOG DESCRIPTION: that order, in
+# an strace log of the system calls in the order they were made.
+read_while_connecting() {
+    local order startup first_file answer
+    order=$(awk '/sendto\(.*user/ && !s { s = NR } /_r\.sql"/ && !f { f = NR }
+                 /recvfrom\(/ && !/EAGAIN/ && s && !r { r = NR } END { print s + 0, f + 0, r + 0 }' "$1")
+    read -r startup first_file answer <<<"$order"
+    [ "$startup" -gt 0 ] && [ "$startup" -lt "$first_file" ] && [ "$first_file" -lt "$answer" ]
+    ok $? "$2 (lines $order)"
+}
+read_while_connecting "$TMP/opens" "startup packet, then the first file, then the server's first answer"
 # The same over TCP with sslmode=prefer: libpq first asks for SSL (the server here says no at
 # once); the files wait for the startup packet, which comes after that answer.
 dropdb --force "$DB" && createdb "$DB"
 sed -i "s/^url = .*/url = host=127.0.0.1 port=$PGPORT dbname=$DB sslmode=prefer/" "$CONF"
 strace -f -qq -e trace=openat,sendto,recvfrom -o "$TMP/tcp" "$SLIPWAY" -c "$CONF" --upgrade >"$LOG" 2>&1
 is "$?" 0 "the same upgrade over TCP, sslmode=prefer, exits 0"
-order=$(awk '/sendto\(.*user/ && !s { s = NR } /_r\.sql"/ && !f { f = NR }
-             /recvfrom\(/ && !/EAGAIN/ && s && !r { r = NR } END { print s + 0, f + 0, r + 0 }' "$TMP/tcp")
-read -r startup first_file answer <<<"$order"
-[ "$startup" -gt 0 ] && [ "$startup" -lt "$first_file" ] && [ "$first_file" -lt "$answer" ]
-ok $? "over TCP too: startup packet, first file, first answer (lines $order)"
+read_while_connecting "$TMP/tcp" "over TCP too: startup packet, first file, first answer"
 
 done_testing
